@@ -1,0 +1,1 @@
+"""portal-runbooks executor: YAML runbooks run in a real browser with Playwright."""

@@ -1,0 +1,88 @@
+"""Screenshots: the cheapest capture that still shows exactly what the page looked like.
+
+`bench/screenshots.py` measured the options (see its docstring for the table). A capture costs
+about one compositor frame whatever the method, so what is left to save is around it:
+- JPEG (quality 75) rather than PNG: a smaller file, a cheaper encode, still readable evidence;
+- Chromium's own `Page.captureScreenshot` over a CDP session with `optimizeForSpeed`, skipping
+  Playwright's screenshot preparation (caret style injection, font wait), one round trip;
+- writing the file off the event loop (`asyncio.to_thread`).
+Never overlapped with the next step: the picture must show the state after the step's assertions.
+
+Masking: Playwright's `mask=` is used whenever the job filled a secret (the masked locators are
+passed in), and for full-page captures; CDP has no mask, so those captures take Playwright's path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from playwright.async_api import CDPSession, Error, Locator, Page
+
+ImageFormat = Literal["jpeg", "png"]
+Method = Literal["cdp", "playwright"]
+
+
+@dataclass(frozen=True)
+class CaptureSettings:
+    format: ImageFormat = "jpeg"
+    quality: int = 75  # jpeg only
+    method: Method = "cdp"
+    timeout_ms: int = 10_000
+
+    @property
+    def suffix(self) -> str:
+        return ".jpg" if self.format == "jpeg" else ".png"
+
+
+class Capturer:
+    """Screenshots of one page. Keeps its CDP session (one per page, created on first use)."""
+
+    def __init__(self, page: Page, settings: CaptureSettings | None = None) -> None:
+        self.page = page
+        self.settings = settings or CaptureSettings()
+        self._cdp: CDPSession | None = None
+        self._cdp_failed = False
+
+    async def _session(self) -> CDPSession | None:
+        if self._cdp is None and not self._cdp_failed:
+            try:
+                self._cdp = await self.page.context.new_cdp_session(self.page)
+            except Error:
+                # Not Chromium (or a remote browser without CDP): Playwright's path works everywhere.
+                self._cdp_failed = True
+        return self._cdp
+
+    async def grab(self, *, full: bool = False, mask: Sequence[Locator] = ()) -> bytes:
+        """The image bytes (not written anywhere)."""
+        s = self.settings
+        if s.method == "cdp" and not full and not mask:
+            session = await self._session()
+            if session is not None:
+                params: dict[str, Any] = {"format": s.format, "optimizeForSpeed": True}
+                if s.format == "jpeg":
+                    params["quality"] = s.quality
+                result = await session.send("Page.captureScreenshot", params)
+                return base64.b64decode(result["data"])
+        options: dict[str, Any] = {
+            "type": s.format,
+            "full_page": full,
+            "caret": "initial",  # hiding the caret costs a style injection and round trip
+            "scale": "css",
+            "timeout": s.timeout_ms,
+        }
+        if s.format == "jpeg":
+            options["quality"] = s.quality
+        if mask:
+            options["mask"] = list(mask)
+        return await self.page.screenshot(**options)
+
+    async def capture(self, path: Path, *, full: bool = False, mask: Sequence[Locator] = ()) -> Path:
+        data = await self.grab(full=full, mask=mask)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(path.write_bytes, data)
+        return path

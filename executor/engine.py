@@ -1,0 +1,713 @@
+"""The engine: walks a plan on one page and leaves evidence for every step.
+
+Per step: evaluate (render `vars.*` templates) -> `when` -> act (Playwright auto-waits) -> the
+step's `expect` assertions (web-first, retrying) -> screenshot -> `StepFinished`. A failure saves a
+screenshot, the page's HTML and its aria snapshot (all redacted) and stops the job, unless the step
+is `optional` (then it warns). Policies (retry, optional, dry run, session expiry) live here, the
+actions stay small; errors are enriched here, at the boundary that knows the step and its location.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import parse_qs, urlsplit
+
+import structlog
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Locator, Page
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+
+from executor import actions
+from executor import plan as planning
+from executor.actions.assertions import check as check_assertion
+from executor.actions.assertions import describe as describe_assertion
+from executor.actions.base import ActionError, ActionSpec
+from executor.actions.flow import FailRequested
+from executor.capture import Capturer, CaptureSettings
+from executor.describe import step_yaml, target_of, title_of
+from executor.errors import summarize
+from executor.events import (
+    Artifact,
+    AssertionResult,
+    Bus,
+    Event,
+    JobFinished,
+    JobStarted,
+    JobStatus,
+    LocatorMatch,
+    OperatorPrompt,
+    StepFinished,
+    StepRetrying,
+    StepStarted,
+    StepStatus,
+    Timings,
+)
+from executor.locate import LocatorError, LocatorNotFound, Mode, Resolution, probe, resolve
+from executor.model.catalogue import Catalogue
+from executor.model.plan import Plan, PlannedStep
+from executor.model.runbook import Condition, Step, TargetRef
+from executor.redaction import Redactor
+from executor.trace_file import JobTrace, TraceMode
+
+log = structlog.get_logger("executor.engine")
+
+ScreenshotPolicy = Literal["every_step", "on_failure", "off"]
+SessionCheck = Callable[[Page], Awaitable[bool]]
+
+SESSION_EXPIRED_MESSAGE = "session expired: run `runbook login` again"
+
+
+async def login_page_expired(page: Page) -> bool:
+    """The portal sends an expired session to `/login?expired=1`."""
+    url = urlsplit(page.url)
+    return url.path.rstrip("/").endswith("/login") and parse_qs(url.query).get("expired") == ["1"]
+
+
+def interactive_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty() and not os.environ.get("CI")
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    action_timeout_ms: int = 10_000
+    assertion_timeout_ms: int = 5_000
+    screenshots: ScreenshotPolicy = "every_step"
+    capture: CaptureSettings = CaptureSettings()
+    trace: TraceMode = "retain-on-failure"
+    # After every step; None disables the check.
+    session_expired: SessionCheck | None = login_page_expired
+    headed: bool = False
+    interactive: bool | None = None  # None: a terminal and not CI
+    slow_mo_ms: int = 0
+    redactor: Redactor = field(default_factory=Redactor)
+    # Resolve destructive steps' locators without acting (their assertions are not checked).
+    dry_run: bool = False
+
+    def is_interactive(self) -> bool:
+        return interactive_terminal() if self.interactive is None else self.interactive
+
+
+class SessionExpired(Exception):
+    def __init__(self, message: str = SESSION_EXPIRED_MESSAGE) -> None:
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class JobResult:
+    job_id: str
+    runbook: str
+    status: JobStatus
+    steps: tuple[StepFinished, ...]
+    duration_ms: float
+    artifacts_dir: Path
+    error: str | None = None
+    failed_step: str | None = None
+    session_expired: bool = False
+    outputs: Mapping[str, Any] = field(default_factory=dict)  # redacted
+    trace: Path | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.status != "failed"
+
+
+class _AssertionFailed(Exception):
+    def __init__(self, result: AssertionResult) -> None:
+        super().__init__(result.expected)
+        self.result = result
+
+
+class _ChildFailed(Exception):
+    def __init__(self, child: StepFinished) -> None:
+        super().__init__(child.error or "")
+        self.child = child
+
+
+# Errors a retry cannot fix: the runbook's own `fail`, a missing action, a broken template.
+_NOT_RETRIED: tuple[type[BaseException], ...] = (FailRequested, actions.UnknownAction, _ChildFailed)
+
+
+def _slug(text: str, limit: int = 48) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:limit] or "step"
+
+
+def redact_event(event: Any, redactor: Redactor) -> Any:
+    """A copy of a (nested) event dataclass with every secret in its strings masked."""
+    if not redactor:
+        return event
+    if dataclasses.is_dataclass(event) and not isinstance(event, type):
+        changes = {f.name: redact_event(getattr(event, f.name), redactor) for f in dataclasses.fields(event)}
+        return dataclasses.replace(event, **changes)
+    if isinstance(event, tuple):
+        return tuple(redact_event(v, redactor) for v in event)
+    return redactor.redact_obj(event)
+
+
+class _StepRun:
+    """One step in progress: the `StepContext` the actions see."""
+
+    def __init__(
+        self, job: Job, planned: PlannedStep, step: Step, depth: int, seq: int, variables: dict[str, Any]
+    ) -> None:
+        self.job = job
+        self.planned = planned
+        self.step = step
+        self.depth = depth
+        self.seq = seq
+        self.page = job.page
+        self.base_url = job.base_url
+        self.variables = variables  # the vars of the runbook this step is written in
+        self.headed = job.options.headed
+        self.interactive = job.options.is_interactive()
+        self.deadline = time.monotonic() + self._budget_ms() / 1000
+        self.matches: list[LocatorMatch] = []
+        self.assertions: list[AssertionResult] = []
+        self.artifacts: list[Artifact] = []
+        self.notes: list[str] = []
+        self.variables_set: dict[str, Any] = {}
+        self.attempts = 1
+
+    def _budget_ms(self) -> float:
+        pause_timeout = getattr(self.step.args, "timeout_ms", None)
+        if self.step.action == "pause_for_operator" and isinstance(pause_timeout, int):
+            return pause_timeout
+        return self.step.timeout_ms or self.job.options.action_timeout_ms
+
+    def restart_clock(self) -> None:
+        self.deadline = time.monotonic() + self._budget_ms() / 1000
+        self.matches.clear()
+        self.assertions.clear()
+
+    # --- StepContext ---
+
+    def timeout_ms(self) -> float:
+        # Whole milliseconds: Playwright repeats the number in its messages.
+        return float(max(round((self.deadline - time.monotonic()) * 1000), 1))
+
+    async def resolve(
+        self, target: TargetRef, *, mode: Mode = "strict", wait: bool = True, timeout_ms: float | None = None
+    ) -> Resolution:
+        budget = self.timeout_ms() if timeout_ms is None else timeout_ms
+        res = await resolve(self.page, self.job.catalogue, target, timeout_ms=budget, mode=mode, wait=wait)
+        self.matches.append(res.match())
+        return res
+
+    async def locate(self, target: TargetRef, *, mode: Mode = "strict", wait: bool = True) -> Locator:
+        return (await self.resolve(target, mode=mode, wait=wait)).locator
+
+    def is_secret(self, value: str) -> bool:
+        redactor = self.job.options.redactor
+        return bool(redactor) and redactor.redact(value) != value
+
+    async def protect(self, locator: Locator) -> None:
+        self.job.masks.append(locator)
+        # Dots on screen before the value is typed: the trace's screencast never shows it.
+        await locator.evaluate(
+            "e => { if (e.type !== 'password') e.style.setProperty('-webkit-text-security', 'disc') }",
+            timeout=self.timeout_ms(),
+        )
+
+    def set_var(self, name: str, value: Any) -> None:
+        self.variables[name] = value
+        self.variables_set[name] = value
+
+    def add_secret(self, value: str) -> None:
+        self.job.options.redactor.add(value)
+
+    async def condition(self, condition: Condition, *, wait_ms: float) -> bool:
+        return await self.job.condition(condition, self.planned, self.variables, wait_ms=wait_ms)
+
+    async def run_children(self) -> None:
+        """The sub-runbook runs with vars of its own; its `outputs` become this runbook's vars."""
+        planned = self.planned
+        run = self.job.run_context()
+        if planned.needs_runtime:  # its params read vars: the children's scope is known only now
+            planned = planning.expand_use(planned, self.variables, run=run)
+            if planned.sub_runbook is not None:
+                self.job.options.redactor.add(*planning.secret_values(planned.sub_runbook, planned.sub_scope))
+        child_vars: dict[str, Any] = {}
+        for child in planned.children:
+            event = await self.job.run_step(child, self.depth + 1, child_vars)
+            if event.status == "failed":
+                raise _ChildFailed(event)
+        for name, value in planning.use_outputs(planned, child_vars, run=run).items():
+            self.set_var(name, value)
+
+    async def screenshot(self, name: str | None, *, full: bool) -> str:
+        label = name or "screenshot"
+        path = await self.job.capture(self.seq, f"{_slug(title_of(self.step))}-{_slug(label)}", full=full)
+        self.artifacts.append(Artifact("extra", str(path), label))
+        return str(path)
+
+    def prompt(self, message: str, timeout_ms: int) -> None:
+        self.job.emit(OperatorPrompt(self.job.job_id, self.planned.id, message, timeout_ms))
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+
+class Job:
+    """One plan on one page. `run()` once."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        catalogue: Catalogue,
+        page: Page,
+        *,
+        base_url: str,
+        artifacts_dir: Path,
+        options: EngineOptions,
+        bus: Bus,
+        job_id: str | None = None,
+        run_id: str = "",
+    ) -> None:
+        self.plan = plan
+        self.catalogue = catalogue
+        self.page = page
+        self.base_url = base_url
+        self.artifacts_dir = Path(artifacts_dir)
+        self.options = options
+        self.bus = bus
+        self.job_id = job_id or plan.runbook.name
+        self.run_id = run_id
+        self.variables: dict[str, Any] = {}
+        self.masks: list[Locator] = []
+        self.capturer = Capturer(page, options.capture)
+        self.trace = JobTrace(page.context, options.trace, options.redactor)
+        self.finished: list[StepFinished] = []
+        self._seq = 0
+        self._add_plan_secrets()
+
+    def _add_plan_secrets(self) -> None:
+        # Secret values: those of the runbook's secret params, and whatever the plan collected
+        # (secret params of `use`d sub-runbooks).
+        runbook = self.plan.runbook
+        values = [self.plan.params.get(p.name) for p in runbook.params if p.secret]
+        values += list(self.plan.secrets)
+        self.options.redactor.add(*(str(v) for v in values if v is not None))
+
+    # --- plumbing ---
+
+    def emit(self, event: Event) -> Event:
+        event = redact_event(event, self.options.redactor)
+        self.bus.emit(event)
+        return event
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    async def capture(self, seq: int, name: str, *, full: bool = False) -> Path:
+        path = self.artifacts_dir / f"{seq:03d}-{name}{self.options.capture.suffix}"
+        return await self.capturer.capture(path, full=full, mask=self.masks)
+
+    # --- the job ---
+
+    async def run(self) -> JobResult:
+        started = time.monotonic()
+        self.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        runbook = self.plan.runbook
+        self.emit(
+            JobStarted(
+                run_id=self.run_id,
+                job_id=self.job_id,
+                runbook=runbook.name,
+                runbook_path=runbook.path,
+                base_url=self.base_url,
+                params=dict(self.plan.params),
+                step_count=len(self.plan.steps),
+                artifacts_dir=str(self.artifacts_dir),
+            )
+        )
+        await self.trace.start(f"{runbook.name} ({self.job_id})")
+        error: str | None = None
+        failed_step: str | None = None
+        expired = False
+        index = 0
+        try:
+            for index, planned in enumerate(self.plan.steps):
+                event = await self.run_step(planned, 0, self.variables)
+                if event.status == "failed":
+                    error, failed_step = event.error, event.step_id
+                    break
+            else:
+                index = len(self.plan.steps)
+        except SessionExpired as err:
+            expired, error = True, str(err)
+            failed_step = next((e.step_id for e in reversed(self.finished) if e.status == "failed"), None)
+        except BaseException as err:
+            error = f"engine error: {type(err).__name__}: {err}"
+            await self._finish(started, "failed", error, failed_step, False, index, None)
+            raise
+        status: JobStatus = "failed" if error else ("warned" if self._count()["warned"] else "passed")
+        trace = await self.trace.stop(self.artifacts_dir, failed=status == "failed")
+        return await self._finish(started, status, error, failed_step, expired, index, trace)
+
+    async def _finish(
+        self,
+        started: float,
+        status: JobStatus,
+        error: str | None,
+        failed_step: str | None,
+        expired: bool,
+        index: int,
+        trace: Path | None,
+    ) -> JobResult:
+        outputs = self._outputs()
+        not_run = tuple(title_of(p.step) for p in self.plan.steps[index + 1 :]) if error else ()
+        finished = self.emit(
+            JobFinished(
+                run_id=self.run_id,
+                job_id=self.job_id,
+                runbook=self.plan.runbook.name,
+                status=status,
+                duration_ms=(time.monotonic() - started) * 1000,
+                counts=dict(self._count()),
+                error=error,
+                failed_step=failed_step,
+                session_expired=expired,
+                outputs=outputs,
+                not_run=not_run,
+                artifacts=(Artifact("trace", str(trace), "Playwright trace"),) if trace else (),
+                artifacts_dir=str(self.artifacts_dir),
+            )
+        )
+        assert isinstance(finished, JobFinished)
+        return JobResult(
+            job_id=self.job_id,
+            runbook=self.plan.runbook.name,
+            status=status,
+            steps=tuple(self.finished),
+            duration_ms=finished.duration_ms,
+            artifacts_dir=self.artifacts_dir,
+            error=finished.error,
+            failed_step=failed_step,
+            session_expired=expired,
+            outputs=finished.outputs,
+            trace=trace,
+        )
+
+    def _count(self) -> Counter[str]:
+        return Counter(e.status for e in self.finished)
+
+    def run_context(self) -> dict[str, Any]:
+        """`run.*` in templates."""
+        return {"base_url": self.base_url, "run_id": self.run_id}
+
+    def _outputs(self) -> dict[str, Any]:
+        # Every run reports its outputs, a failed one too (a var never set gives None).
+        return planning.render_outputs(self.plan, self.variables, run=self.run_context()) if self.plan.outputs else {}
+
+    # --- one step ---
+
+    def _evaluate(self, planned: PlannedStep, variables: Mapping[str, Any]) -> Step:
+        if not planned.needs_runtime:
+            return planned.step
+        return planning.evaluate_at_runtime(planned, variables, run=self.run_context())
+
+    async def run_step(self, planned: PlannedStep, depth: int, variables: dict[str, Any]) -> StepFinished:
+        """Run one planned step (and, for `use`, its children) with the vars of its runbook.
+        Returns its event; raises only SessionExpired (the job must stop at once)."""
+        started = time.monotonic()
+        seq = self._next_seq()
+        eval_error: Exception | None = None
+        try:
+            step = self._evaluate(planned, variables)
+        except Exception as err:  # noqa: BLE001 - reported as this step's failure below
+            step, eval_error = planned.step, err
+        run = _StepRun(self, planned, step, depth, seq, variables)
+        title = title_of(step)
+        self.emit(StepStarted(self.job_id, planned.id, title, step.action, str(step.source), depth))
+
+        status: StepStatus = "passed"
+        reason: str | None = None
+        error: str | None = None
+        own_failure = False  # this step failed (not a child of it): save the page as evidence
+        expired: SessionExpired | None = None
+        timings: dict[str, float] = {"act_ms": 0.0, "assert_ms": 0.0, "screenshot_ms": 0.0}
+        await self.trace.group(title, step.source)
+        try:
+            if eval_error is not None:
+                raise eval_error
+            skip = await self._skip_reason(planned, step, variables)
+            if skip is not None:
+                status, reason = "skipped", skip
+            elif self.options.dry_run and step.destructive:
+                status, reason = "skipped", await self._dry_run(run)
+            else:
+                await self._attempts(run, timings)
+        except SessionExpired as err:
+            status, error, expired = "failed", self._located(run, err), err
+        except _ChildFailed as err:
+            status = "failed"
+            error = self._located(run, err)
+        except Exception as err:  # noqa: BLE001 - any failure of the step is reported, located
+            status, error, own_failure = "failed", self._located(run, err), True
+        finally:
+            await self._safe(self.trace.group_end())
+
+        if status == "failed" and step.optional and expired is None:
+            status, reason = "warned", "optional step failed"
+
+        shot_started = time.monotonic()
+        if own_failure:
+            run.artifacts.extend(await self._failure_evidence(seq, title, step))
+        elif status == "passed" and self._wants_screenshot(step):
+            path = await self.capture(seq, _slug(title), full=step.screenshot == "full")
+            run.artifacts.insert(0, Artifact("screenshot", str(path), title))
+        timings["screenshot_ms"] = (time.monotonic() - shot_started) * 1000
+
+        if expired is None and status != "skipped" and await self._session_expired():
+            expired = SessionExpired()
+            status, error = "failed", self._located(run, expired)
+
+        event = self.emit(
+            StepFinished(
+                job_id=self.job_id,
+                step_id=planned.id,
+                title=title,
+                action=step.action,
+                source=str(step.source),
+                status=status,
+                runbook=planned.runbook,
+                target=target_of(step),
+                depth=depth,
+                chain=tuple(str(s) for s in planned.chain),
+                reason=reason,
+                error=error,
+                yaml=step_yaml(step),
+                step=step.model_dump(mode="json"),
+                timings=Timings(total_ms=(time.monotonic() - started) * 1000, **timings),
+                matches=tuple(run.matches),
+                assertions=tuple(run.assertions),
+                artifacts=tuple(run.artifacts),
+                variables=dict(run.variables_set),
+                attempts=run.attempts,
+                destructive=step.destructive,
+                notes=tuple(run.notes),
+            )
+        )
+        assert isinstance(event, StepFinished)
+        self.finished.append(event)
+        if expired is not None:
+            raise expired
+        return event
+
+    def _wants_screenshot(self, step: Step) -> bool:
+        if self.options.screenshots != "every_step" or step.screenshot == "none":
+            return False
+        # A `use` ends where its last child did, and that child has its picture already.
+        return step.action != "use" or bool(step.expect)
+
+    async def _skip_reason(self, planned: PlannedStep, step: Step, variables: Mapping[str, Any]) -> str | None:
+        plan_reason = getattr(planned, "skip_reason", None)  # a `when` on params, decided by the plan
+        if plan_reason:
+            return str(plan_reason)
+        if step.when is None:
+            return None
+        if await self.condition(step.when, planned, variables, wait_ms=step.when.within_ms):
+            return None
+        return f"when: {_describe_condition(step.when)} is false"
+
+    async def _dry_run(self, run: _StepRun) -> str:
+        spec = actions.get(run.step.action)
+        if spec.dry_run is None:
+            return f"dry run: {run.step.action} not run"
+        await spec.dry_run(run, run.step.args)
+        found = ", ".join(f"{m.target} ({m.label})" for m in run.matches)
+        return f"dry run: found {found}, not acted on" if found else "dry run: not acted on"
+
+    async def _attempts(self, run: _StepRun, timings: dict[str, float]) -> None:
+        step = run.step
+        spec = actions.get(step.action)
+        retry = step.retry
+        allowed = step.read_only or step.idempotent
+        if retry is not None and not allowed:
+            # The loader refuses this; guard anyway: repeating a purchase is never safe.
+            run.note("retry ignored: the step is neither read_only nor idempotent")
+        attempts = retry.attempts if retry is not None and allowed else 1
+        for attempt in range(1, attempts + 1):
+            run.attempts = attempt
+            if attempt > 1:
+                run.restart_clock()
+            try:
+                await self._act_and_assert(run, spec, timings)
+                return
+            except _NOT_RETRIED:
+                raise
+            except Exception as err:
+                if attempt == attempts:
+                    raise
+                message = self._located(run, err)
+                self.emit(StepRetrying(self.job_id, run.planned.id, attempt, message))
+                assert retry is not None
+                await asyncio.sleep(retry.delay_ms / 1000)  # the runbook's own back-off, not a UI wait
+
+    async def _act_and_assert(self, run: _StepRun, spec: ActionSpec, timings: dict[str, float]) -> None:
+        t0 = time.monotonic()
+        await spec.run(run, run.step.args)
+        t1 = time.monotonic()
+        timings["act_ms"] = (t1 - t0) * 1000
+        try:
+            failed: AssertionResult | None = None
+            for assertion in run.step.expect:
+                if failed is not None:
+                    run.assertions.append(
+                        AssertionResult(
+                            kind=assertion.kind,
+                            expected=describe_assertion(assertion),
+                            status="not_checked",
+                            target=assertion.target.describe() if assertion.target else None,
+                            message=assertion.message,
+                            source=str(assertion.source),
+                        )
+                    )
+                    continue
+                timeout = assertion.timeout_ms or run.step.timeout_ms or self.options.assertion_timeout_ms
+                result = await check_assertion(run, assertion, timeout)
+                run.assertions.append(result)
+                if result.status == "failed":
+                    failed = result
+            if failed is not None:
+                raise _AssertionFailed(failed)
+        finally:
+            timings["assert_ms"] = (time.monotonic() - t1) * 1000
+
+    def _located(self, run: _StepRun, err: BaseException) -> str:
+        """`step 4 'Open the license page' (runbooks/x.yaml:31:5): <what was expected, what was found>`."""
+        where = f"step {run.planned.id} '{title_of(run.step)}' ({run.step.source})"
+        return f"{where}: {self._detail(run, err)}"
+
+    def _detail(self, run: _StepRun, err: BaseException) -> str:
+        if isinstance(err, _AssertionFailed):
+            r = err.result
+            detail = f"expected {r.expected}: {r.error}"
+            return f"{r.message} ({detail})" if r.message else detail
+        if isinstance(err, _ChildFailed):
+            c = err.child
+            return f"sub-runbook {c.runbook or ''} failed at step {c.step_id} '{c.title}' ({c.location})".replace(
+                "  ", " "
+            )
+        if isinstance(err, (LocatorError, ActionError, SessionExpired)):
+            return str(err)
+        if isinstance(err, PlaywrightError):
+            target = target_of(run.step)
+            message = summarize(err.message)
+            if isinstance(err, PlaywrightTimeoutError):
+                # Playwright names the budget left after resolution; the author wrote the step's.
+                message = re.sub(r"Timeout [\d.]+ms exceeded\.?", f"timed out after {run._budget_ms():.0f} ms", message)
+            return f"{run.step.action}{' ' + target if target else ''}: {message}"
+        if type(err).__name__ == "TemplateRenderError":
+            return f"cannot evaluate the step: {err}"
+        return f"{type(err).__name__}: {err}"
+
+    async def _failure_evidence(self, seq: int, title: str, step: Step) -> list[Artifact]:
+        """Screenshot, HTML and aria snapshot of the page as the step left it (best effort: the
+        page may be gone, and evidence must never hide the step's own error)."""
+        found: list[Artifact] = []
+        base = f"{seq:03d}-{_slug(title)}-failure"
+        redact = self.options.redactor.redact
+        try:
+            shot = await self.capture(seq, f"{_slug(title)}-failure", full=step.screenshot == "full")
+            found.append(Artifact("screenshot", str(shot), "page at failure"))
+        except Exception as err:  # noqa: BLE001
+            log.warning("failure_screenshot_failed", error=str(err))
+        try:
+            html = redact(await self.page.content())
+            path = self.artifacts_dir / f"{base}.html"
+            await asyncio.to_thread(path.write_text, html, "utf-8")
+            found.append(Artifact("html", str(path), "page HTML"))
+        except Exception as err:  # noqa: BLE001
+            log.warning("failure_html_failed", error=str(err))
+        try:
+            aria = redact(await self.page.locator("body").aria_snapshot(timeout=2_000))
+            path = self.artifacts_dir / f"{base}.aria.yaml"
+            await asyncio.to_thread(path.write_text, aria, "utf-8")
+            found.append(Artifact("aria", str(path), "aria snapshot"))
+        except Exception as err:  # noqa: BLE001
+            log.warning("failure_aria_failed", error=str(err))
+        return found
+
+    async def _session_expired(self) -> bool:
+        check = self.options.session_expired
+        if check is None or self.page.is_closed():
+            return False
+        return await check(self.page)
+
+    async def _safe(self, awaitable: Awaitable[Any]) -> None:
+        try:
+            await awaitable
+        except PlaywrightError as err:
+            log.warning("trace_group_failed", error=err.message)
+
+    # --- conditions (`when`, `pause_for_operator.until`) ---
+
+    async def condition(
+        self, cond: Condition, planned: PlannedStep, variables: Mapping[str, Any], *, wait_ms: float
+    ) -> bool:
+        if cond.expr is not None:
+            return planning.evaluate_condition_expr(cond.expr, planned.scope, variables, run=self.run_context())
+        deadline = time.monotonic() + wait_ms / 1000
+        if cond.url_matches is not None:
+            pattern = re.compile(cond.url_matches)
+            return await _poll(lambda: _true(pattern.search(self.page.url) is not None), deadline)
+        if cond.visible is not None:
+            return await self._element_state(cond.visible, "visible", deadline)
+        if cond.hidden is not None:
+            return await self._element_state(cond.hidden, "hidden", deadline)
+        return True
+
+    async def _element_state(self, target: TargetRef, state: Literal["visible", "hidden"], deadline: float) -> bool:
+        async def look() -> bool:
+            res = await probe(self.page, self.catalogue, target)
+            if res is None:
+                return state == "hidden"
+            return await (res.locator.is_visible() if state == "visible" else res.locator.is_hidden())
+
+        return await _poll(look, deadline)
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def _poll(look: Callable[[], Awaitable[bool]], deadline: float) -> bool:
+    """Ask `look` until it says yes or the deadline passes (a bounded wait, short backoff)."""
+    delays = (0.025, 0.05, 0.1, 0.25, 0.5)
+    attempt = 0
+    while True:
+        try:
+            if await look():
+                return True
+        except LocatorNotFound:
+            pass
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        await asyncio.sleep(min(delays[min(attempt, len(delays) - 1)], remaining))
+        attempt += 1
+
+
+def _describe_condition(cond: Condition) -> str:
+    if cond.expr is not None:
+        return cond.expr
+    within = f" within {cond.within_ms} ms" if cond.within_ms else ""
+    if cond.url_matches is not None:
+        return f"url matches {cond.url_matches!r}{within}"
+    if cond.visible is not None:
+        return f"{cond.visible.describe()} visible{within}"
+    if cond.hidden is not None:
+        return f"{cond.hidden.describe()} hidden{within}"
+    return "condition"
+

@@ -1,0 +1,564 @@
+"""`selectors/*.yaml` -> Catalogue, with the same diagnostics as runbooks.
+
+Checks: unknown keys, one locator kind per candidate, JS-style regexes that compile, `{arg}`
+placeholders declared in `args`, `within` naming a known entry with the right args and no cycle,
+and an entry defined twice (across files too).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from executor.load.diagnostics import Diagnostic, LoadError, sort_diagnostics
+from executor.load.fields import Checker
+from executor.load.suggest import did_you_mean, quoted_list
+from executor.load.yaml_source import Mark, SourceFile, YamlMap, read_yaml
+from executor.model.catalogue import (
+    Candidate,
+    Catalogue,
+    CatalogueEntry,
+    CataloguePage,
+    EntryScope,
+    TextMatch,
+)
+
+PAGE_KEYS = ("page", "path", "description", "entries")
+ENTRY_KEYS = ("description", "args", "example_args", "within", "candidates", "check", "required")
+KINDS = ("role", "label", "text", "placeholder", "alt", "title", "test_id", "css")
+CANDIDATE_KEYS = (*KINDS, "name", "exact", "has_text", "level")
+
+# WAI-ARIA roles Playwright's get_by_role accepts: a typo ("buton") is caught here, not at run time.
+ARIA_ROLES = frozenset(
+    [
+        "alert",
+        "alertdialog",
+        "application",
+        "article",
+        "banner",
+        "blockquote",
+        "button",
+        "caption",
+        "cell",
+        "checkbox",
+        "code",
+        "columnheader",
+        "combobox",
+        "complementary",
+        "contentinfo",
+        "definition",
+        "deletion",
+        "dialog",
+        "directory",
+        "document",
+        "emphasis",
+        "feed",
+        "figure",
+        "form",
+        "generic",
+        "grid",
+        "gridcell",
+        "group",
+        "heading",
+        "img",
+        "insertion",
+        "link",
+        "list",
+        "listbox",
+        "listitem",
+        "log",
+        "main",
+        "marquee",
+        "math",
+        "meter",
+        "menu",
+        "menubar",
+        "menuitem",
+        "menuitemcheckbox",
+        "menuitemradio",
+        "navigation",
+        "none",
+        "note",
+        "option",
+        "paragraph",
+        "presentation",
+        "progressbar",
+        "radio",
+        "radiogroup",
+        "region",
+        "row",
+        "rowgroup",
+        "rowheader",
+        "scrollbar",
+        "search",
+        "searchbox",
+        "separator",
+        "slider",
+        "spinbutton",
+        "status",
+        "strong",
+        "subscript",
+        "superscript",
+        "switch",
+        "tab",
+        "table",
+        "tablist",
+        "tabpanel",
+        "term",
+        "textbox",
+        "time",
+        "timer",
+        "toolbar",
+        "tooltip",
+        "tree",
+        "treegrid",
+        "treeitem",
+    ]
+)
+
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_JS_REGEX = re.compile(r"^/(?P<body>.+)/(?P<flags>[A-Za-z]*)$", re.DOTALL)
+
+
+@dataclass
+class _Pending:
+    """An entry whose `within` is checked once every file is read."""
+
+    entry: CatalogueEntry
+    checker: Checker
+    within_mark: Mark
+
+
+def catalogue_files(dir_or_files: str | Path | Iterable[str | Path]) -> list[Path]:
+    if isinstance(dir_or_files, (str, Path)):
+        root = Path(dir_or_files)
+        if root.is_dir():
+            return sorted([*root.glob("*.yaml"), *root.glob("*.yml")])
+        return [root]
+    return [Path(p) for p in dir_or_files]
+
+
+def parse_text_match(
+    c: Checker, value: Any, mark: Mark, what: str, *, exact: bool = False, args: tuple[str, ...] = ()
+) -> TextMatch | None:
+    text = c.string_value(value, mark, what, allow_numbers=True)
+    if text is None:
+        return None
+    match = _JS_REGEX.match(text)
+    if match is None:
+        return TextMatch(value=text, exact=exact)
+    flags = match["flags"]
+    if set(flags) - {"i"}:
+        c.error(
+            mark,
+            f"unsupported regex flag(s) '{flags}' in {what}",
+            "only the i flag (ignore case) is supported",
+        )
+        return None
+    body = match["body"]
+    # `{tier}` is filled (regex-escaped) at run time: check the regex with a stand-in value.
+    try:
+        re.compile(PLACEHOLDER.sub(lambda m: "x" if m[1] in args else m[0], body))
+    except re.error as err:
+        c.error(
+            mark,
+            f"invalid regex in {what}: {err.msg}",
+            f"the regex is /{body}/ (JavaScript-style, between slashes)",
+        )
+        return None
+    return TextMatch(value=body, regex=True, ignore_case="i" in flags, exact=exact)
+
+
+class _FileReader:
+    """Reads one catalogue file into pages and entries."""
+
+    def __init__(self, source: SourceFile) -> None:
+        self.c = Checker(source)
+        self.broken: set[str] = set()  # entries left out for their errors
+
+    def read(self, data: Any) -> tuple[CataloguePage | None, list[tuple[CatalogueEntry, Mark | None]]]:
+        c = self.c
+        top = c.mapping(data, Mark(1, 1), "a selector file")
+        if top is None:
+            return None, []
+        c.keys(top, PAGE_KEYS, "the selector file", required=("page", "entries"))
+        page_name = c.identifier(top["page"], top.value_mark("page"), "page") if "page" in top else None
+        path = c.string(top, "path", "the selector file")
+        if path is not None and not path.startswith("/"):
+            c.error(
+                top.value_mark("path"),
+                f"path '{path}' must start with /",
+                "a path on the portal, e.g. /licenses",
+            )
+        page = None
+        if page_name is not None:
+            page = CataloguePage(
+                name=page_name,
+                path=path,
+                description=c.string(top, "description", "the selector file") or "",
+                source=c.span(top.mark),
+            )
+        entries: list[tuple[CatalogueEntry, Mark | None]] = []
+        raw_entries = (
+            c.mapping(top.get("entries"), top.value_mark("entries"), "entries") if "entries" in top else None
+        )
+        if raw_entries is None or page_name is None:
+            return page, entries
+        for key, raw in raw_entries.items():
+            key_mark = raw_entries.key_mark(key)
+            if c.identifier(key, key_mark, "entry name") is None:
+                continue
+            entry = self.entry(page_name, key, raw, raw_entries.value_mark(key), key_mark)
+            if entry is None:
+                self.broken.add(f"{page_name}.{key}")
+            else:
+                within_mark = (
+                    raw.value_mark("within") if isinstance(raw, YamlMap) and "within" in raw else None
+                )
+                entries.append((entry, within_mark))
+        return page, entries
+
+    def entry(self, page: str, key: str, raw: Any, mark: Mark, key_mark: Mark) -> CatalogueEntry | None:
+        c = self.c
+        name = f"{page}.{key}"
+        what = f"entry '{name}'"
+        m = c.mapping(raw, mark, what)
+        if m is None:
+            return None
+        errors_before = len(c.diagnostics)
+        c.keys(m, ENTRY_KEYS, what, required=("candidates",))
+        args = self.args(m, what)
+        example_args = self.example_args(m, args, what)
+        within = self.within(m, page, args, what)
+        candidates = self.candidates(m, args, what)
+        self.unused_args(m, args, candidates, within, what)
+        entry_failed = any(d.is_error for d in c.diagnostics[errors_before:])
+        check = c.boolean(m, "check", what, default=True)
+        required = c.boolean(m, "required", what, default=True)
+        if check and args and not example_args and "args" in m:
+            c.warning(
+                m.key_mark("args"),
+                f"{what} takes args but has no example_args",
+                "`runbook selectors check` needs example_args to look for it (or set check: false)",
+            )
+        if entry_failed or not candidates:
+            return None
+        return CatalogueEntry(
+            name=name,
+            page=page,
+            description=c.string(m, "description", what) or "",
+            args=args,
+            within=within,
+            candidates=tuple(candidates),
+            required=required,
+            example_args=example_args,
+            check=check,
+            source=c.span(key_mark),
+        )
+
+    def args(self, m: YamlMap, what: str) -> tuple[str, ...]:
+        if "args" not in m:
+            return ()
+        seq = self.c.sequence(m["args"], m.value_mark("args"), f"'args' of {what}")
+        if seq is None:
+            return ()
+        names: list[str] = []
+        for value, mark in seq.marked_items():
+            name = self.c.identifier(value, mark, "arg")
+            if name is not None:
+                names.append(name)
+        return tuple(names)
+
+    def example_args(self, m: YamlMap, args: tuple[str, ...], what: str) -> dict[str, str]:
+        if "example_args" not in m:
+            return {}
+        ex = self.c.mapping(m["example_args"], m.value_mark("example_args"), f"'example_args' of {what}")
+        if ex is None:
+            return {}
+        out: dict[str, str] = {}
+        for key, value in ex.items():
+            if key not in args:
+                self.c.error(
+                    ex.key_mark(key),
+                    f"example arg '{key}' is not an arg of {what}",
+                    _args_hint(str(key), args),
+                )
+                continue
+            text = self.c.string_value(value, ex.value_mark(key), f"example arg '{key}'", allow_numbers=True)
+            if text is not None:
+                out[key] = text
+        missing = [a for a in args if a not in ex]
+        if missing:
+            self.c.error(ex.mark, f"example_args of {what} misses {quoted_list(missing, 'and')}")
+        return out
+
+    def within(self, m: YamlMap, page: str, args: tuple[str, ...], what: str) -> EntryScope | None:
+        if "within" not in m:
+            return None
+        raw, mark = m["within"], m.value_mark("within")
+        if isinstance(raw, str):
+            return EntryScope(entry=_qualify(raw, page))
+        w = self.c.mapping(raw, mark, f"'within' of {what}")
+        if w is None:
+            return None
+        self.c.keys(w, ("entry", "args"), f"'within' of {what}", required=("entry",))
+        entry = self.c.string(w, "entry", f"'within' of {what}")
+        scope_args: dict[str, str] = {}
+        if "args" in w:
+            wa = self.c.mapping(w["args"], w.value_mark("args"), f"'within' args of {what}")
+            for key, value in (wa or {}).items():
+                assert wa is not None
+                text = self.c.string_value(
+                    value, wa.value_mark(key), f"within arg '{key}'", allow_numbers=True
+                )
+                if text is None:
+                    continue
+                self.placeholders(text, wa.value_mark(key), args, what)
+                scope_args[str(key)] = text
+        return EntryScope(entry=_qualify(entry, page), args=scope_args) if entry else None
+
+    def candidates(self, m: YamlMap, args: tuple[str, ...], what: str) -> list[Candidate]:
+        if "candidates" not in m:
+            return []
+        seq = self.c.sequence(m["candidates"], m.value_mark("candidates"), f"'candidates' of {what}")
+        if seq is None:
+            return []
+        if not seq:
+            self.c.error(seq.mark, f"{what} has no candidates", "list at least one way to find the element")
+        out = []
+        for raw, mark in seq.marked_items():
+            cand = self.candidate(raw, mark, args, what)
+            if cand is not None:
+                out.append(cand)
+        return out
+
+    def candidate(self, raw: Any, mark: Mark, args: tuple[str, ...], what: str) -> Candidate | None:
+        c = self.c
+        m = c.mapping(raw, mark, f"a candidate of {what}")
+        if m is None:
+            return None
+        if not c.keys(m, CANDIDATE_KEYS, f"a candidate of {what}"):
+            return None
+        kinds = [k for k in KINDS if k in m]
+        if len(kinds) != 1:
+            found = f"got {quoted_list(kinds, 'and')}" if kinds else "got none"
+            c.error(
+                mark, f"a candidate needs exactly one locator kind ({found})", f"one of: {', '.join(KINDS)}"
+            )
+            return None
+        kind = kinds[0]
+        exact = c.boolean(m, "exact", "a candidate")
+        role_only = ("name", "level")
+        for key in m:
+            if key not in ("has_text", "exact", kind) and not (key in role_only and kind == "role"):
+                c.error(
+                    m.key_mark(key),
+                    f"'{key}' does not go with a {kind} candidate",
+                    f"`{key}` is only for role candidates",
+                )
+                return None
+        has_text = None
+        if "has_text" in m:
+            has_text = parse_text_match(c, m["has_text"], m.value_mark("has_text"), "has_text", args=args)
+            self.placeholders(m["has_text"], m.value_mark("has_text"), args, what)
+        value, vmark = m[kind], m.value_mark(kind)
+        self.placeholders(value, vmark, args, what)
+        if kind == "role":
+            role = c.string_value(value, vmark, "role")
+            if role is None:
+                return None
+            if role not in ARIA_ROLES:
+                c.error(vmark, f"unknown ARIA role '{role}'", did_you_mean(role, ARIA_ROLES))
+                return None
+            level = c.integer(m, "level", "a candidate", minimum=1)
+            if level is not None and (role != "heading" or level > 6):
+                c.error(m.value_mark("level"), "'level' is for headings, 1 to 6")
+                return None
+            name = None
+            if "name" in m:
+                self.placeholders(m["name"], m.value_mark("name"), args, what)
+                name = parse_text_match(c, m["name"], m.value_mark("name"), "name", exact=exact, args=args)
+                if name is None:
+                    return None
+            return Candidate(
+                kind="role", role=role, name=name, level=level, has_text=has_text, source=c.span(mark)
+            )
+        if kind == "css":
+            css = c.string_value(value, vmark, "css")
+            return Candidate(kind="css", css=css, has_text=has_text, source=c.span(mark)) if css else None
+        text = parse_text_match(c, value, vmark, kind, exact=exact, args=args)
+        if text is None:
+            return None
+        return Candidate(kind=kind, text=text, has_text=has_text, source=c.span(mark))
+
+    def placeholders(self, value: Any, mark: Mark, args: tuple[str, ...], what: str) -> None:
+        if not isinstance(value, str):
+            return
+        for name in PLACEHOLDER.findall(value):
+            if name not in args:
+                hint = did_you_mean(name, args) or (
+                    f"declare it: args: [{name}]" if not args else f"{what} takes {quoted_list(args, 'and')}"
+                )
+                self.c.error(mark, f"placeholder '{{{name}}}' is not an arg of {what}", hint)
+
+    def unused_args(
+        self,
+        m: YamlMap,
+        args: tuple[str, ...],
+        candidates: list[Candidate],
+        within: EntryScope | None,
+        what: str,
+    ) -> None:
+        texts: list[str] = []
+        for cand in candidates:
+            texts += [t.value for t in (cand.name, cand.text, cand.has_text) if t is not None]
+            texts += [cand.css] if cand.css else []
+        texts += list(within.args.values()) if within else []
+        used = {name for t in texts for name in PLACEHOLDER.findall(t)}
+        for name in args:
+            if name not in used:
+                self.c.warning(m.key_mark("args"), f"arg '{name}' of {what} is never used in its candidates")
+
+
+def _near(file: str, seen_from: str) -> str:
+    """`file` relative to the folder of `seen_from`: `licenses.yaml` for a neighbour, never a
+    path that depends on the cwd."""
+    return os.path.relpath(os.path.abspath(file), os.path.dirname(os.path.abspath(seen_from)))
+
+
+def _qualify(name: str | None, page: str) -> str:
+    """`row` inside page `licenses` means `licenses.row`."""
+    if not name:
+        return ""
+    return name if "." in name else f"{page}.{name}"
+
+
+def _args_hint(name: str, args: tuple[str, ...]) -> str:
+    return did_you_mean(name, args) or (
+        f"it takes {quoted_list(args, 'and')}" if args else "it takes no args"
+    )
+
+
+def _check_within(pending: list[_Pending], entries: dict[str, CatalogueEntry]) -> None:
+    for p in pending:
+        scope = p.entry.within
+        assert scope is not None
+        target = entries.get(scope.entry)
+        if target is None:
+            hint = did_you_mean(scope.entry, entries)
+            p.checker.error(p.within_mark, f"'within' names unknown entry '{scope.entry}'", hint)
+            continue
+        for key in scope.args:
+            if key not in target.args:
+                p.checker.error(
+                    p.within_mark,
+                    f"'within' gives arg '{key}' that '{target.name}' does not take",
+                    _args_hint(key, target.args),
+                )
+        missing = [a for a in target.args if a not in scope.args]
+        if missing:
+            p.checker.error(
+                p.within_mark, f"'within' must give '{target.name}' its {quoted_list(missing, 'and')}"
+            )
+    # A `within` chain that comes back to itself would never resolve.
+    by_name = {p.entry.name: p for p in pending}
+    reported: set[str] = set()
+    for start, pending_entry in by_name.items():
+        path = [start]
+        current = start
+        while current in by_name and (nxt := by_name[current].entry.within) is not None:
+            current = nxt.entry
+            if current in path:
+                cycle = path[path.index(current) :] + [current]
+                if not reported.intersection(cycle):
+                    pending_entry.checker.error(
+                        pending_entry.within_mark,
+                        f"'within' cycle: {' -> '.join(cycle)}",
+                        "an entry cannot be inside itself",
+                    )
+                reported.update(cycle)
+                break
+            path.append(current)
+
+
+@dataclass
+class CatalogueReport:
+    """The catalogue of every well-formed entry, every problem found, and what was left out."""
+
+    catalogue: Catalogue
+    diagnostics: list[Diagnostic]
+    broken_entries: frozenset[str] = frozenset()
+    broken_pages: frozenset[str] = frozenset()  # files that did not parse, named by file stem
+
+    def is_broken(self, entry: str) -> bool:
+        """Whether `entry` exists but was left out for its own errors (already reported: a runbook
+        step using it should not add "unknown selector")."""
+        return entry in self.broken_entries or entry.split(".", 1)[0] in self.broken_pages
+
+
+def read_catalogue_report(dir_or_files: str | Path | Iterable[str | Path]) -> CatalogueReport:
+    diagnostics: list[Diagnostic] = []
+    pages: dict[str, CataloguePage] = {}
+    entries: dict[str, CatalogueEntry] = {}
+    pending: list[_Pending] = []
+    checkers: list[Checker] = []
+    broken: set[str] = set()
+    broken_pages: set[str] = set()
+    files = catalogue_files(dir_or_files)
+    if isinstance(dir_or_files, (str, Path)) and not Path(dir_or_files).exists():
+        diagnostics.append(
+            Diagnostic(str(dir_or_files), 0, 0, "no such selector catalogue", "pass --selectors DIR")
+        )
+    for path in files:
+        doc = read_yaml(path)
+        diagnostics += doc.problems
+        if not doc.ok:
+            broken_pages.add(path.stem)
+            continue
+        reader = _FileReader(doc.source)
+        checkers.append(reader.c)
+        page, found = reader.read(doc.data)
+        broken |= reader.broken
+        if page is not None:
+            pages.setdefault(page.name, page)
+        for entry, within_mark in found:
+            first = entries.get(entry.name)
+            if first is not None:
+                span = first.source
+                where = f"{_near(span.file, entry.source.file)}:{span.line}:{span.col}"
+                mark = Mark(entry.source.line, entry.source.col)
+                reader.c.error(mark, f"duplicate entry '{entry.name}'", f"first defined at {where}")
+                continue
+            entries[entry.name] = entry
+            if entry.within is not None and within_mark is not None:
+                pending.append(_Pending(entry, reader.c, within_mark))
+    _check_within(pending, entries)
+    for checker in checkers:
+        diagnostics += checker.diagnostics
+    catalogue = Catalogue(pages=pages, entries=entries)
+    return CatalogueReport(
+        catalogue, sort_diagnostics(diagnostics), frozenset(broken), frozenset(broken_pages)
+    )
+
+
+def read_catalogue(dir_or_files: str | Path | Iterable[str | Path]) -> tuple[Catalogue, list[Diagnostic]]:
+    """The catalogue of every well-formed entry, and every problem found (never raises).
+
+    `validate` uses the partial catalogue so that one broken entry does not also flag every runbook
+    step using another entry of the same file.
+    """
+    report = read_catalogue_report(dir_or_files)
+    return report.catalogue, report.diagnostics
+
+
+def load_catalogue(dir_or_files: str | Path | Iterable[str | Path]) -> Catalogue:
+    """Load `selectors/*.yaml` (a folder, or a list of files); raise LoadError listing every problem."""
+    catalogue, diagnostics = read_catalogue(dir_or_files)
+    errors = [d for d in diagnostics if d.is_error]
+    if errors:
+        raise LoadError(errors)
+    return catalogue

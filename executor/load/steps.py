@@ -1,0 +1,786 @@
+"""The step surface (`- click: licenses.checkout`, assertions, targets, conditions) -> typed `Step`s.
+
+One `StepReader` per runbook file: it checks selectors against the catalogue, templates against
+the runbook's params and the vars set so far, and `use` calls against the used runbook's params.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from executor import template
+from executor.load.fields import Checker, type_name
+from executor.load.param_values import ParamValueError, coerce
+from executor.load.suggest import closest, did_you_mean, quoted_list
+from executor.load.template_check import TemplateScope
+from executor.load.yaml_source import Mark, YamlMap, YamlSeq
+from executor.model.catalogue import Catalogue
+from executor.model.runbook import (
+    ACTION_ARGS,
+    Assertion,
+    Condition,
+    ExtractArgs,
+    FailArgs,
+    FillArgs,
+    GotoArgs,
+    NoArgs,
+    PauseArgs,
+    PressArgs,
+    RetryPolicy,
+    Runbook,
+    ScreenshotArgs,
+    SelectArgs,
+    SetArgs,
+    Step,
+    TargetArgs,
+    TargetRef,
+    UseArgs,
+    WaitForArgs,
+)
+
+STEP_KEYS = (
+    "name",
+    "expect",
+    "timeout",
+    "screenshot",
+    "when",
+    "retry",
+    "destructive",
+    "idempotent",
+    "read_only",
+    "optional",
+)
+# Both a step key and an action: `- click: x` + `expect: [...]` vs `- expect: [...]` alone.
+DUAL_KEYS = ("expect", "screenshot")
+TARGET_ASSERTIONS = ("visible", "hidden", "checked", "unchecked", "enabled", "disabled")
+ASSERTION_KINDS = (*TARGET_ASSERTIONS, "text", "value", "count", "url", "title")
+ASSERTION_OPTIONS = ("message", "timeout")
+MATCHERS = ("equals", "contains", "matches")
+SCREENSHOT_MODES = ("viewport", "full", "none")
+WAIT_STATES = ("visible", "hidden", "attached", "detached")
+EXTRACT_WHAT = ("text", "count", "value", "attribute", "url", "title")
+
+# (name, mark of the `use` value) -> the used runbook, or None when it is missing or in a cycle
+# (the resolver has reported why).
+UseResolver = Callable[[str, Mark], Runbook | None]
+
+
+class StepReader:
+    def __init__(
+        self,
+        c: Checker,
+        catalogue: Catalogue,
+        scope: TemplateScope,
+        resolve_use: UseResolver,
+        broken_entry: Callable[[str], bool] = lambda _name: False,
+    ) -> None:
+        self.c = c
+        self.catalogue = catalogue
+        self.broken_entry = broken_entry
+        self.scope = scope
+        self.resolve_use = resolve_use
+        # A `use` that could not be resolved sets vars we cannot know: stop flagging `vars.*` then.
+        self.vars_unknown = False
+
+    # --- values -------------------------------------------------------------------------------
+
+    def text(self, value: Any, mark: Mark, what: str, *, numbers: bool = True) -> str | None:
+        if numbers and isinstance(value, bool):
+            value = str(value).lower()
+        text = self.c.string_value(value, mark, what, allow_numbers=numbers)
+        if text is not None:
+            self.check_template(text, mark)
+        return text
+
+    def field(self, m: YamlMap, key: str, what: str, *, numbers: bool = True) -> str | None:
+        if key not in m:
+            return None
+        return self.text(m[key], m.value_mark(key), f"'{key}' in {what}", numbers=numbers)
+
+    def check_template(self, value: str, mark: Mark) -> None:
+        if self.vars_unknown:
+            saved = self.scope.vars
+            self.scope.vars = _Everything()
+            try:
+                self.scope.check(self.c, value, mark)
+            finally:
+                self.scope.vars = saved
+        else:
+            self.scope.check(self.c, value, mark)
+
+    def regex(self, value: str | None, mark: Mark, what: str) -> None:
+        if value is None or template.is_template(value):
+            return
+        try:
+            re.compile(value)
+        except re.error as err:
+            self.c.error(mark, f"invalid regex in {what}: {err.msg}")
+
+    def plain_name(self, value: Any, mark: Mark, what: str) -> str | None:
+        text = self.c.string_value(value, mark, what)
+        if text is not None and template.is_template(text):
+            self.c.error(
+                mark,
+                f"{what} cannot be a template",
+                "it is checked before the run, so it must be written out",
+            )
+            return None
+        return text
+
+    # --- targets ------------------------------------------------------------------------------
+
+    def target(self, value: Any, mark: Mark, what: str) -> TargetRef | None:
+        """`licenses.checkout` or `{target: users.manage_license, args: {email: ...}}`."""
+        if isinstance(value, YamlMap):
+            if not self.c.keys(value, ("target", "args"), what, required=("target",)):
+                return None
+            return self.target_in(value, what)
+        name = self.plain_name(value, mark, f"the target of {what}")
+        return self.ref(name, None, mark, mark) if name is not None else None
+
+    def target_in(self, m: YamlMap, what: str, *, required: bool = True) -> TargetRef | None:
+        """The `target` (+ `args`) keys of a larger mapping such as fill's `{target, args, value}`."""
+        if "target" not in m:
+            if required:
+                self.c.error(m.mark, f"{what} is missing 'target'")
+            if "args" in m:
+                self.c.error(m.key_mark("args"), f"'args' without a 'target' in {what}")
+            return None
+        value, mark = m["target"], m.value_mark("target")
+        if isinstance(value, YamlMap):
+            if "args" in m:
+                self.c.error(m.key_mark("args"), f"args given twice in {what}", "put them in one place")
+            return self.target(value, mark, what)
+        name = self.plain_name(value, mark, f"the target of {what}")
+        if name is None:
+            return None
+        args = m.get("args") if "args" in m else None
+        return self.ref(name, args, mark, m.value_mark("args") if "args" in m else mark)
+
+    def ref(self, name: str, raw_args: Any, mark: Mark, args_mark: Mark) -> TargetRef | None:
+        entry = self.catalogue.entries.get(name)
+        if entry is None and self.broken_entry(name):
+            return None  # its own errors were reported with the catalogue
+        if entry is None:
+            found = suggest_selectors(name, self.catalogue)
+            hint = f"did you mean {quoted_list(found)}?" if found else None
+            if hint is None and "." not in name:
+                hint = "selectors are named page.key, e.g. licenses.checkout"
+            self.c.error(mark, f"unknown selector '{name}'", hint)
+            return None
+        args: dict[str, str] = {}
+        ok = True
+        if raw_args is not None:
+            am = self.c.mapping(raw_args, args_mark, f"the args of '{name}'")
+            if am is None:
+                return None
+            for key, value in am.items():
+                if key not in entry.args:
+                    ok = False
+                    takes = f"it takes {quoted_list(entry.args, 'and')}" if entry.args else "it takes no args"
+                    self.c.error(
+                        am.key_mark(key),
+                        f"selector '{name}' has no arg '{key}'",
+                        did_you_mean(str(key), entry.args) or takes,
+                    )
+                    continue
+                text = self.text(value, am.value_mark(key), f"arg '{key}'")
+                if text is None:
+                    ok = False
+                else:
+                    args[key] = text
+        missing = [a for a in entry.args if a not in args and (raw_args is None or a not in raw_args)]
+        if missing and ok:  # a misspelt arg was reported above with "did you mean"
+            example = ", ".join(f"{a}: ..." for a in entry.args)
+            noun = "arg" if len(missing) == 1 else "args"
+            self.c.error(
+                mark,
+                f"selector '{name}' needs {noun} {quoted_list(missing, 'and')}",
+                f"write {{target: {name}, args: {{{example}}}}}",
+            )
+            return None
+        return TargetRef(entry=name, args=args, source=self.c.span(mark)) if ok else None
+
+    # --- conditions ---------------------------------------------------------------------------
+
+    def condition(self, value: Any, mark: Mark, what: str) -> Condition | None:
+        span = self.c.span(mark)
+        if isinstance(value, bool):
+            return Condition(expr=f"{{{{ {str(value).lower()} }}}}", source=span)
+        if isinstance(value, str):
+            if not template.is_template(value):
+                self.c.error(
+                    mark,
+                    f"{what} must be a {{{{ ... }}}} expression or a page condition",
+                    f'write "{{{{ {value} }}}}"',
+                )
+                return None
+            self.check_template(value, mark)
+            return Condition(expr=value, source=span)
+        m = self.c.mapping(value, mark, what)
+        if m is None:
+            return None
+        kinds = ("visible", "hidden", "url_matches")
+        if not self.c.keys(m, (*kinds, "within"), what):
+            return None
+        given = [k for k in kinds if k in m]
+        if len(given) != 1:
+            self.c.error(mark, f"{what} needs exactly one of visible, hidden or url_matches")
+            return None
+        within = self.c.duration(m, "within", what) or 0
+        kind = given[0]
+        if kind == "url_matches":
+            url = self.field(m, "url_matches", what)
+            self.regex(url, m.value_mark("url_matches"), "url_matches")
+            return Condition(url_matches=url, within_ms=within, source=span) if url is not None else None
+        ref = self.target(m[kind], m.value_mark(kind), what)
+        if ref is None:
+            return None
+        return Condition(**{kind: ref}, within_ms=within, source=span)
+
+    # --- assertions ---------------------------------------------------------------------------
+
+    def assertions(self, value: Any, mark: Mark) -> tuple[Assertion, ...]:
+        items: list[tuple[Any, Mark]]
+        if isinstance(value, YamlMap):  # a single assertion written without the list
+            items = [(value, mark)]
+        else:
+            seq = self.c.sequence(value, mark, "'expect'")
+            items = list(seq.marked_items()) if seq is not None else []
+        out = []
+        for raw, item_mark in items:
+            a = self.assertion(raw, item_mark)
+            if a is not None:
+                out.append(a)
+        return tuple(out)
+
+    def assertion(self, raw: Any, mark: Mark) -> Assertion | None:
+        c = self.c
+        if isinstance(raw, str) and raw in ASSERTION_KINDS:
+            c.error(mark, f"assertion '{raw}' needs a value", f"write `- {raw}: <target>`")
+            return None
+        m = c.mapping(raw, mark, "an assertion")
+        if m is None:
+            return None
+        kinds = [k for k in m if k in ASSERTION_KINDS]
+        unknown = [k for k in m if k not in ASSERTION_KINDS and k not in ASSERTION_OPTIONS]
+        for key in unknown:
+            label = f"unknown key '{key}' in assertion" if kinds else f"unknown assertion '{key}'"
+            c.error(
+                m.key_mark(key),
+                label,
+                did_you_mean(str(key), (*ASSERTION_KINDS, *ASSERTION_OPTIONS))
+                or f"assertions: {', '.join(ASSERTION_KINDS)}",
+            )
+        if unknown:
+            return None
+        if len(kinds) != 1:
+            found = f"it has {quoted_list(kinds, 'and')}" if kinds else "it has none"
+            c.error(mark, f"an assertion has exactly one kind; {found}", "one assertion per list item")
+            return None
+        kind = kinds[0]
+        value, vmark = m[kind], m.value_mark(kind)
+        options = {
+            "message": self.field(m, "message", "an assertion"),
+            "timeout_ms": c.duration(m, "timeout", "an assertion"),
+        }
+        span = c.span(mark)
+        if kind in TARGET_ASSERTIONS:
+            if isinstance(value, YamlMap):
+                if not c.keys(value, ("target", "args", *ASSERTION_OPTIONS), f"'{kind}'"):
+                    return None
+                self._inner_options(value, options)
+                ref = self.target_in(value, f"'{kind}'")
+            else:
+                ref = self.target(value, vmark, f"'{kind}'")
+            return Assertion(kind=kind, target=ref, source=span, **options) if ref else None
+        if kind in ("url", "title"):
+            if isinstance(value, str):
+                self.check_template(value, vmark)
+                return Assertion(kind=kind, contains=value, source=span, **options)
+            vm = c.mapping(value, vmark, f"'{kind}'")
+            if vm is None or not c.keys(vm, (*MATCHERS, "ignore_case", *ASSERTION_OPTIONS), f"'{kind}'"):
+                return None
+            self._inner_options(vm, options)
+            matcher = self._matcher(vm, kind)
+            if matcher is None:
+                return None
+            return Assertion(
+                kind=kind,
+                ignore_case=c.boolean(vm, "ignore_case", f"'{kind}'"),
+                source=span,
+                **matcher,
+                **options,
+            )
+        vm = c.mapping(value, vmark, f"'{kind}'")
+        if vm is None:
+            return None
+        allowed = (
+            ("target", "args", "equals", *ASSERTION_OPTIONS)
+            if kind == "count"
+            else ("target", "args", *MATCHERS, "ignore_case", *ASSERTION_OPTIONS)
+        )
+        if not c.keys(vm, allowed, f"'{kind}'", required=("target",)):
+            return None
+        self._inner_options(vm, options)
+        ref = self.target_in(vm, f"'{kind}'")
+        if kind == "count":
+            if "equals" not in vm:
+                c.error(vmark, "'count' is missing 'equals'", "write {target: ..., equals: 3}")
+                return None
+            equals = self.field(vm, "equals", "'count'")
+            if (
+                equals is not None
+                and not template.is_template(equals)
+                and not equals.strip().lstrip("-").isdigit()
+            ):
+                c.error(
+                    vm.value_mark("equals"),
+                    f"'equals' in 'count' must be a whole number, got {type_name(vm['equals'])}",
+                )
+                return None
+            return (
+                Assertion(kind="count", target=ref, equals=equals, source=span, **options)
+                if ref and equals
+                else None
+            )
+        matcher = self._matcher(vm, kind)
+        if ref is None or matcher is None:
+            return None
+        return Assertion(
+            kind=kind,
+            target=ref,
+            ignore_case=c.boolean(vm, "ignore_case", f"'{kind}'"),
+            source=span,
+            **matcher,
+            **options,
+        )
+
+    def _inner_options(self, m: YamlMap, options: dict[str, Any]) -> None:
+        if "message" in m:
+            options["message"] = self.field(m, "message", "an assertion")
+        if "timeout" in m:
+            options["timeout_ms"] = self.c.duration(m, "timeout", "an assertion")
+
+    def _matcher(self, m: YamlMap, kind: str) -> dict[str, str] | None:
+        given = [k for k in MATCHERS if k in m]
+        if len(given) != 1:
+            self.c.error(m.mark, f"'{kind}' needs exactly one of equals, contains or matches")
+            return None
+        key = given[0]
+        value = self.field(m, key, f"'{kind}'")
+        if key == "matches":
+            self.regex(value, m.value_mark(key), f"'{kind}'")
+        return {key: value} if value is not None else None
+
+    # --- steps --------------------------------------------------------------------------------
+
+    def step(self, raw: Any, mark: Mark) -> Step | None:
+        c = self.c
+        if not isinstance(raw, YamlMap):
+            hint = (
+                f"write `- {raw}: ...`"
+                if isinstance(raw, str) and raw in ACTION_ARGS
+                else "e.g. `- click: licenses.checkout`"
+            )
+            c.error(mark, f"a step must be a mapping with one action, got {type_name(raw)}", hint)
+            return None
+        action = self._action_key(raw, mark)
+        if action is None:
+            return None
+        errors_before = len(c.diagnostics)
+        value, vmark = raw[action], raw.value_mark(action)
+        assertions: tuple[Assertion, ...] = ()
+        args: Any
+        if action == "expect":
+            args, assertions = NoArgs(), self.assertions(value, vmark)
+        else:
+            args = ACTION_READERS[action](self, value, vmark)
+        what = "the step"
+        if "expect" in raw and action != "expect":
+            assertions = self.assertions(raw["expect"], raw.value_mark("expect"))
+        screenshot = "viewport"
+        if action != "screenshot" and "screenshot" in raw:
+            screenshot = c.choice(raw, "screenshot", SCREENSHOT_MODES, what) or "viewport"
+        when = self.condition(raw["when"], raw.value_mark("when"), "'when'") if "when" in raw else None
+        flags = {k: c.boolean(raw, k, what) for k in ("destructive", "idempotent", "read_only", "optional")}
+        retry = self._retry(raw, flags)
+        if flags["destructive"] and flags["read_only"]:
+            c.error(raw.key_mark("read_only"), "a step cannot be both destructive and read_only")
+        name = self.field(raw, "name", what)
+        timeout = c.duration(raw, "timeout", what)
+        if timeout == 0:
+            c.error(raw.value_mark("timeout"), "'timeout' must be more than 0")
+        if args is None or any(d.is_error for d in c.diagnostics[errors_before:]):
+            return None
+        return Step(
+            action=action,
+            args=args,
+            name=name,
+            expect=assertions,
+            timeout_ms=timeout,
+            screenshot=screenshot,
+            when=when,
+            retry=retry,
+            source=c.span(mark),
+            **flags,
+        )
+
+    def _action_key(self, raw: YamlMap, mark: Mark) -> str | None:
+        c = self.c
+        actions = [k for k in raw if k in ACTION_ARGS]
+        chosen = [k for k in actions if k not in DUAL_KEYS] or [k for k in DUAL_KEYS if k in actions][:1]
+        unknown = [k for k in raw if k not in ACTION_ARGS and k not in STEP_KEYS]
+        if not chosen:
+            if not unknown:
+                c.error(mark, "the step has no action", f"add one of: {', '.join(ACTION_ARGS)}")
+                return None
+            # The unknown key most like an action is the misspelt action; the rest are step keys.
+            likely = next((k for k in unknown if isinstance(k, str) and closest(k, ACTION_ARGS)), unknown[0])
+            c.error(
+                raw.key_mark(likely),
+                f"unknown action '{likely}'",
+                did_you_mean(str(likely), ACTION_ARGS) or f"actions: {', '.join(ACTION_ARGS)}",
+            )
+            unknown.remove(likely)
+        for key in unknown:
+            c.error(
+                raw.key_mark(key),
+                f"unknown step key '{key}'",
+                did_you_mean(str(key), (*STEP_KEYS, *ACTION_ARGS)) or f"step keys: {', '.join(STEP_KEYS)}",
+            )
+        if len(chosen) > 1:
+            c.error(
+                raw.key_mark(chosen[1]),
+                f"a step has one action; this one has {quoted_list(chosen, 'and')}",
+                "split it into one step per action",
+            )
+            return None
+        return chosen[0] if chosen and not unknown else None
+
+    def _retry(self, raw: YamlMap, flags: dict[str, bool]) -> RetryPolicy | None:
+        if "retry" not in raw:
+            return None
+        c, value, mark = self.c, raw["retry"], raw.value_mark("retry")
+        if isinstance(value, int) and not isinstance(value, bool):
+            policy = RetryPolicy(attempts=value)
+        else:
+            m = c.mapping(value, mark, "'retry'")
+            if m is None or not c.keys(m, ("attempts", "delay"), "'retry'"):
+                return None
+            attempts = c.integer(m, "attempts", "'retry'", minimum=1)
+            delay = c.duration(m, "delay", "'retry'")
+            policy = RetryPolicy(attempts=attempts or 2, delay_ms=500 if delay is None else delay)
+        key_mark = raw.key_mark("retry")
+        if flags["destructive"]:
+            c.error(
+                key_mark,
+                "retry on a destructive step",
+                "repeating it could pay or delete twice; remove `retry` and check the outcome with `expect`",
+            )
+            return None
+        if not (flags["read_only"] or flags["idempotent"]):
+            c.error(
+                key_mark,
+                "retry on a step not marked read_only or idempotent",
+                "add `read_only: true` (it changes nothing) or `idempotent: true` (repeating it is safe),"
+                " or remove `retry`",
+            )
+            return None
+        return policy
+
+    # --- per action ---------------------------------------------------------------------------
+
+    def _map(
+        self, value: Any, mark: Mark, action: str, allowed: tuple[str, ...], required: tuple[str, ...]
+    ) -> YamlMap | None:
+        if not isinstance(value, YamlMap):
+            form = "{" + ", ".join(f"{k}: ..." for k in required or allowed) + "}"
+            self.c.error(
+                mark, f"'{action}' takes a mapping, got {type_name(value)}", f"write {action}: {form}"
+            )
+            return None
+        if not self.c.keys(value, allowed, f"'{action}'", required=required):
+            return None
+        return value
+
+    def goto(self, value: Any, mark: Mark) -> GotoArgs | None:
+        if isinstance(value, YamlMap):
+            m = self._map(value, mark, "goto", ("url",), ("url",))
+            url = self.field(m, "url", "'goto'") if m is not None else None
+        else:
+            url = self.text(value, mark, "'goto'", numbers=False)
+        return GotoArgs(url=url) if url is not None else None
+
+    def target_only(self, value: Any, mark: Mark) -> TargetArgs | None:
+        ref = self.target(value, mark, "the step")
+        return TargetArgs(target=ref) if ref is not None else None
+
+    def fill(self, value: Any, mark: Mark) -> FillArgs | None:
+        m = self._map(value, mark, "fill", ("target", "args", "value"), ("target", "value"))
+        if m is None:
+            return None
+        ref = self.target_in(m, "'fill'")
+        text = self.field(m, "value", "'fill'")
+        if ref is None or text is None:
+            return None
+        return FillArgs(target=ref, value=text, secret=self.scope.is_secret(text))
+
+    def select(self, value: Any, mark: Mark) -> SelectArgs | None:
+        m = self._map(value, mark, "select", ("target", "args", "option"), ("target", "option"))
+        if m is None:
+            return None
+        ref, option = self.target_in(m, "'select'"), self.field(m, "option", "'select'")
+        return SelectArgs(target=ref, option=option) if ref is not None and option is not None else None
+
+    def press(self, value: Any, mark: Mark) -> PressArgs | None:
+        if not isinstance(value, YamlMap):
+            key = self.text(value, mark, "'press'", numbers=False)
+            return PressArgs(key=key) if key is not None else None
+        m = self._map(value, mark, "press", ("key", "target", "args"), ("key",))
+        if m is None:
+            return None
+        key = self.field(m, "key", "'press'")
+        ref = self.target_in(m, "'press'", required=False)
+        if key is None or ("target" in m and ref is None):
+            return None
+        return PressArgs(key=key, target=ref)
+
+    def wait_for(self, value: Any, mark: Mark) -> WaitForArgs | None:
+        if not isinstance(value, YamlMap):
+            ref = self.target(value, mark, "'wait_for'")
+            return WaitForArgs(target=ref) if ref is not None else None
+        m = self._map(value, mark, "wait_for", ("target", "args", "state", "url_matches"), ())
+        if m is None:
+            return None
+        if ("target" in m) == ("url_matches" in m):
+            self.c.error(mark, "'wait_for' needs a target or url_matches (one of them)")
+            return None
+        if "url_matches" in m:
+            url = self.field(m, "url_matches", "'wait_for'")
+            self.regex(url, m.value_mark("url_matches"), "url_matches")
+            return WaitForArgs(url_matches=url) if url is not None else None
+        ref = self.target_in(m, "'wait_for'")
+        state = self.c.choice(m, "state", WAIT_STATES, "'wait_for'") or "visible"
+        return WaitForArgs(target=ref, state=state) if ref is not None else None
+
+    def extract(self, value: Any, mark: Mark) -> ExtractArgs | None:
+        c = self.c
+        m = self._map(
+            value,
+            mark,
+            "extract",
+            ("into", "target", "args", "what", "attribute", "pattern", "as", "secret"),
+            ("into",),
+        )
+        if m is None:
+            return None
+        into = c.identifier(m["into"], m.value_mark("into"), "'into'")
+        what = c.choice(m, "what", EXTRACT_WHAT, "'extract'") or "text"
+        as_type = c.choice(m, "as", ("string", "int"), "'extract'") or "string"
+        ref = self.target_in(m, "'extract'", required=False)
+        needs_target = what not in ("url", "title")
+        if needs_target and "target" not in m:
+            c.error(mark, f"extract of {what} needs a 'target'")
+        if not needs_target and "target" in m:
+            c.error(
+                m.key_mark("target"), f"extract of {what} reads the page, not a target", "remove 'target'"
+            )
+        if (what == "attribute") != ("attribute" in m):
+            c.error(
+                mark if what == "attribute" else m.key_mark("attribute"),
+                "'attribute' goes with what: attribute (both or neither)",
+            )
+        pattern = self.field(m, "pattern", "'extract'", numbers=False)
+        self.regex(pattern, m.value_mark("pattern"), "'pattern'")
+        if into is None or (needs_target and ref is None):
+            return None
+        return ExtractArgs(
+            into=into,
+            target=ref,
+            what=what,
+            attribute=self.field(m, "attribute", "'extract'", numbers=False),
+            pattern=pattern,
+            as_type=as_type,
+            secret=c.boolean(m, "secret", "'extract'"),
+        )
+
+    def set_vars(self, value: Any, mark: Mark) -> SetArgs | None:
+        m = self.c.mapping(value, mark, "'set'")
+        if m is None:
+            return None
+        values: dict[str, str] = {}
+        for key, raw in m.items():
+            name = self.c.identifier(key, m.key_mark(key), "variable")
+            if name is None:
+                continue
+            vmark = m.value_mark(key)
+            # Vars hold strings (as `extract` does unless `as: int`): `true` is "true", 3 is "3".
+            text = self.text(raw, vmark, f"'{name}' in 'set'")
+            if text is not None:
+                values[name] = text
+        return SetArgs(values=values)
+
+    def screenshot(self, value: Any, mark: Mark) -> ScreenshotArgs | None:
+        if value is None:
+            return ScreenshotArgs()
+        if isinstance(value, str):
+            return ScreenshotArgs(name=self.text(value, mark, "'screenshot'"))
+        m = self._map(value, mark, "screenshot", ("name", "full"), ())
+        if m is None:
+            return None
+        return ScreenshotArgs(
+            name=self.field(m, "name", "'screenshot'"), full=self.c.boolean(m, "full", "'screenshot'")
+        )
+
+    def fail(self, value: Any, mark: Mark) -> FailArgs | None:
+        if isinstance(value, YamlMap):
+            m = self._map(value, mark, "fail", ("message",), ("message",))
+            message = self.field(m, "message", "'fail'") if m is not None else None
+        else:
+            message = self.text(value, mark, "'fail'")
+        return FailArgs(message=message) if message is not None else None
+
+    def pause(self, value: Any, mark: Mark) -> PauseArgs | None:
+        m = self._map(
+            value, mark, "pause_for_operator", ("message", "until", "timeout"), ("message", "until")
+        )
+        if m is None:
+            return None
+        message = self.field(m, "message", "'pause_for_operator'")
+        until = self.condition(m["until"], m.value_mark("until"), "'until'")
+        timeout = self.c.duration(m, "timeout", "'pause_for_operator'")
+        if message is None or until is None:
+            return None
+        return PauseArgs(message=message, until=until, timeout_ms=600_000 if timeout is None else timeout)
+
+    def use(self, value: Any, mark: Mark) -> UseArgs | None:
+        c = self.c
+        raw_params: YamlMap | None = None
+        if isinstance(value, YamlMap):
+            m = self._map(value, mark, "use", ("runbook", "params"), ("runbook",))
+            if m is None:
+                return None
+            name = self.plain_name(m["runbook"], m.value_mark("runbook"), "'runbook' in 'use'")
+            name_mark = m.value_mark("runbook")
+            if "params" in m:
+                raw_params = c.mapping(m["params"], m.value_mark("params"), "'params' in 'use'")
+        else:
+            name, name_mark = self.plain_name(value, mark, "'use'"), mark
+        if name is None:
+            return None
+        used = self.resolve_use(name, name_mark)
+        if used is None:
+            self.vars_unknown = True
+        params: dict[str, str] = {}
+        for key, raw in (raw_params or {}).items():
+            assert raw_params is not None
+            text = self.text(raw, raw_params.value_mark(key), f"param '{key}'")
+            if text is None:
+                continue
+            params[str(key)] = text
+            if used is None:
+                continue
+            param = used.param(str(key))
+            if param is None:
+                hint = did_you_mean(str(key), [p.name for p in used.params]) or _takes(used)
+                c.error(raw_params.key_mark(key), f"runbook '{used.name}' has no param '{key}'", hint)
+            elif not template.is_template(text):
+                self._check_value(param_value=raw, param=param, mark=raw_params.value_mark(key))
+        if used is not None:
+            missing = [p for p in used.params if p.required and p.env is None and p.name not in params]
+            for p in missing:
+                c.error(
+                    mark,
+                    f"missing param '{p.name}' for runbook '{used.name}'",
+                    f"{p.name} is a required {p.type.value}: add it under params",
+                )
+            self.scope.vars |= set(used.outputs)
+        return UseArgs(runbook=name, params=params)
+
+    def _check_value(self, *, param_value: Any, param: Any, mark: Mark) -> None:
+        try:
+            coerce(param, param_value)
+        except ParamValueError as err:
+            self.c.error(mark, err.message, err.hint)
+
+
+def suggest_selectors(name: str, catalogue: Catalogue) -> list[str]:
+    """Up to 3 entries like `name`. The key is compared within its page first: the shared
+    `page.` prefix would make every entry of the page look close."""
+    page, _, key = name.rpartition(".")
+    entries = catalogue.entries
+    if page and any(e.startswith(f"{page}.") for e in entries):
+        keys = [e.split(".", 1)[1] for e in entries if e.startswith(f"{page}.")]
+        found = [f"{page}.{k}" for k in closest(key, keys)]
+        if found:
+            return found
+    if page:
+        pages = {e.split(".", 1)[0] for e in entries}
+        found = [f"{p}.{key}" for p in closest(page, pages) if f"{p}.{key}" in entries]
+        if found:
+            return found
+        found = [e for e in entries if e.split(".", 1)[1] == key]  # the right key on another page
+        if found:
+            return found[:3]
+    by_key = {e.split(".", 1)[1]: e for e in entries}
+    return [by_key[k] for k in closest(key, by_key)] or closest(name, entries)
+
+
+def _takes(runbook: Runbook) -> str:
+    if not runbook.params:
+        return f"runbook '{runbook.name}' takes no params"
+    return f"it takes {', '.join(p.name for p in runbook.params)}"
+
+
+class _Everything(set[str]):
+    """Stands for "any var may be set" after a `use` we could not resolve (no cascade of errors)."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+ACTION_READERS: dict[str, Callable[[StepReader, Any, Mark], Any]] = {
+    "goto": StepReader.goto,
+    "click": StepReader.target_only,
+    "check": StepReader.target_only,
+    "uncheck": StepReader.target_only,
+    "hover": StepReader.target_only,
+    "fill": StepReader.fill,
+    "select": StepReader.select,
+    "press": StepReader.press,
+    "wait_for": StepReader.wait_for,
+    "extract": StepReader.extract,
+    "screenshot": StepReader.screenshot,
+    "use": StepReader.use,
+    "pause_for_operator": StepReader.pause,
+    "fail": StepReader.fail,
+    "set": StepReader.set_vars,
+}
+assert set(ACTION_READERS) | {"expect"} == set(ACTION_ARGS), "every action in ACTION_ARGS needs a reader"
+
+
+def raw_vars_set(raw: Any) -> set[str]:
+    """The vars a raw step sets through `extract` or `set` (read even when the step has errors, so
+    one broken step does not also flag every later use of its var)."""
+    if not isinstance(raw, YamlMap):
+        return set()
+    found: set[str] = set()
+    extract = raw.get("extract")
+    if isinstance(extract, YamlMap) and isinstance(extract.get("into"), str):
+        found.add(extract["into"])
+    values = raw.get("set")
+    if isinstance(values, YamlMap):
+        found |= {key for key in values if isinstance(key, str)}
+    return found
+
+
+def vars_set_later(raw_steps: YamlSeq) -> dict[str, int]:
+    """Which step (1-based) first sets each var, for the "it is set later, by step N" hint."""
+    found: dict[str, int] = {}
+    for number, raw in enumerate(raw_steps, start=1):
+        for name in raw_vars_set(raw):
+            found.setdefault(name, number)
+    return found

@@ -1,0 +1,248 @@
+"""A runbook: typed params, steps (one action each, with assertions checked after it), outputs.
+
+String fields may hold `{{ ... }}` templates until the plan (or, for values read from the page by
+`extract`, the engine at run time) evaluates them into a copy of the step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import Field
+
+from executor.model.base import UNKNOWN_SOURCE, Frozen, SourceSpan
+
+
+class ParamType(StrEnum):
+    STRING = "string"
+    EMAIL = "email"
+    ENUM = "enum"
+    INT = "int"
+    BOOL = "bool"
+
+
+class Param(Frozen):
+    name: str
+    type: ParamType = ParamType.STRING
+    required: bool = True
+    default: Any = None
+    values: tuple[str, ...] = ()  # for enum
+    secret: bool = False  # never shown: redacted in logs, reports, journals, errors; masked in screenshots
+    env: str | None = None  # take the value from this environment variable when not given
+    description: str = ""
+    source: SourceSpan = UNKNOWN_SOURCE
+
+
+class TargetRef(Frozen):
+    """A reference to a catalogue entry with its arguments (`users.manage_license` + `{email: ...}`)."""
+
+    entry: str
+    args: Mapping[str, str] = Field(default_factory=dict)
+    source: SourceSpan = UNKNOWN_SOURCE
+
+    def describe(self) -> str:
+        if not self.args:
+            return self.entry
+        inner = ", ".join(f"{k}={v}" for k, v in self.args.items())
+        return f"{self.entry}({inner})"
+
+
+AssertionKind = Literal[
+    "visible", "hidden", "text", "value", "count", "url", "title", "checked", "unchecked", "enabled", "disabled"
+]
+
+
+class Assertion(Frozen):
+    """Checked after the step with Playwright's retrying web-first assertions."""
+
+    kind: AssertionKind
+    target: TargetRef | None = None  # None for url/title
+    equals: str | None = None
+    contains: str | None = None
+    matches: str | None = None  # a Python regex
+    ignore_case: bool = False
+    message: str | None = None  # said when the assertion fails (e.g. "nothing was changed")
+    timeout_ms: int | None = None
+    source: SourceSpan = UNKNOWN_SOURCE
+
+
+class Condition(Frozen):
+    """`when` / `until`: an expression over params and variables, or a page condition with a bounded wait."""
+
+    expr: str | None = None  # a template expression: "{{ params.target_tier != 'Pro' }}"
+    visible: TargetRef | None = None
+    hidden: TargetRef | None = None
+    url_matches: str | None = None
+    within_ms: int = 0
+    source: SourceSpan = UNKNOWN_SOURCE
+
+
+class RetryPolicy(Frozen):
+    attempts: int = 2
+    delay_ms: int = 500
+
+
+# --- action arguments: one small model per action, the action registry keys on `Step.action` ---
+
+
+class GotoArgs(Frozen):
+    url: str  # absolute, or a path joined to the run's base URL
+
+
+class TargetArgs(Frozen):
+    """click, check, uncheck, hover, focus."""
+
+    target: TargetRef
+
+
+class FillArgs(Frozen):
+    target: TargetRef
+    value: str
+    # The value is built from a secret param: mask the field in screenshots, never trace or log it.
+    secret: bool = False
+
+    def __repr_args__(self) -> Any:
+        # A safety net for stray debug output; logs and reports still go through the Redactor.
+        for name, value in super().__repr_args__():
+            yield name, ("***" if name == "value" and self.secret else value)
+
+
+class SelectArgs(Frozen):
+    target: TargetRef
+    option: str  # the option's label
+
+
+class PressArgs(Frozen):
+    key: str
+    target: TargetRef | None = None
+
+
+class WaitForArgs(Frozen):
+    target: TargetRef | None = None
+    state: Literal["visible", "hidden", "attached", "detached"] = "visible"
+    url_matches: str | None = None
+
+
+class NoArgs(Frozen):
+    """expect: the step's assertions are its whole job."""
+
+
+class ExtractArgs(Frozen):
+    into: str  # variable name, read later as {{ vars.<into> }}
+    target: TargetRef | None = None  # None: read from the page (url or title)
+    what: Literal["text", "count", "value", "attribute", "url", "title"] = "text"
+    attribute: str | None = None
+    pattern: str | None = None  # regex; the first group (or the whole match) is kept
+    as_type: Literal["string", "int"] = "string"
+    secret: bool = False  # the value read (a 2FA code) joins the run's redaction set
+
+
+class ScreenshotArgs(Frozen):
+    name: str | None = None
+    full: bool = False
+
+
+class UseArgs(Frozen):
+    runbook: str  # a name under runbooks/_shared/, without .yaml
+    params: Mapping[str, str] = Field(default_factory=dict)
+
+
+class PauseArgs(Frozen):
+    message: str
+    until: Condition
+    timeout_ms: int = 600_000
+
+
+class FailArgs(Frozen):
+    message: str
+
+
+class SetArgs(Frozen):
+    values: Mapping[str, str]  # name -> template, into vars
+
+
+ActionArgs = (
+    GotoArgs
+    | TargetArgs
+    | FillArgs
+    | SelectArgs
+    | PressArgs
+    | WaitForArgs
+    | NoArgs
+    | ExtractArgs
+    | ScreenshotArgs
+    | UseArgs
+    | PauseArgs
+    | FailArgs
+    | SetArgs
+)
+
+ScreenshotMode = Literal["viewport", "full", "none"]
+
+
+class Step(Frozen):
+    action: str  # the registry key: goto, click, fill, select, check, uncheck, press, wait_for, expect, ...
+    args: ActionArgs
+    name: str | None = None
+    expect: tuple[Assertion, ...] = ()
+    timeout_ms: int | None = None
+    screenshot: ScreenshotMode = "viewport"
+    when: Condition | None = None
+    retry: RetryPolicy | None = None
+    destructive: bool = False  # moves money or destroys data: purchase, pay, remove, delete
+    idempotent: bool = False  # safe to repeat (retry allowed)
+    read_only: bool = False  # changes nothing (retry allowed)
+    optional: bool = False  # a failure warns instead of failing the run
+    source: SourceSpan = UNKNOWN_SOURCE
+
+    def title(self) -> str:
+        return self.name or self.action
+
+
+class Example(Frozen):
+    """A `tests:` entry: params the QA suite runs the runbook with, and what must hold afterwards."""
+
+    name: str
+    params: Mapping[str, Any] = Field(default_factory=dict)
+    outcome: Literal["passed", "failed"] = "passed"
+    seed: str = "demo"
+    expect_state: Mapping[str, Any] = Field(default_factory=dict)
+    source: SourceSpan = UNKNOWN_SOURCE
+
+
+class Runbook(Frozen):
+    name: str
+    description: str = ""
+    params: tuple[Param, ...] = ()
+    steps: tuple[Step, ...] = ()
+    outputs: Mapping[str, str] = Field(default_factory=dict)
+    tests: tuple[Example, ...] = ()
+    path: str = "<memory>"
+    source: SourceSpan = UNKNOWN_SOURCE
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+
+# The YAML surface of each action: `- <action>: <value>`. The loader builds the args model named
+# here; the engine's action registry (executor.actions) implements the same names.
+ACTION_ARGS: Mapping[str, type[Frozen]] = {
+    "goto": GotoArgs,
+    "click": TargetArgs,
+    "check": TargetArgs,
+    "uncheck": TargetArgs,
+    "hover": TargetArgs,
+    "fill": FillArgs,
+    "select": SelectArgs,
+    "press": PressArgs,
+    "wait_for": WaitForArgs,
+    "expect": NoArgs,
+    "extract": ExtractArgs,
+    "screenshot": ScreenshotArgs,
+    "use": UseArgs,
+    "pause_for_operator": PauseArgs,
+    "fail": FailArgs,
+    "set": SetArgs,
+}

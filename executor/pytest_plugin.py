@@ -1,0 +1,1 @@
+"""pytest plugin: runbooks as test items (filled in by the executor issue)."""

@@ -1,0 +1,6 @@
+"""A local stand-in for the Secure Exchanges admin portal, strict enough to test runbooks against.
+
+Start it with `fake-portal` / `python -m fake_portal` (see __main__.py), build the app with
+`fake_portal.app.create_app(PortalConfig(...))`, or run it in-process for tests with
+`fake_portal.testing.PortalServer`. The UI contract is docs/portal-ui.md.
+"""
