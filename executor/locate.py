@@ -148,14 +148,13 @@ def candidate_locator(root: Root, candidate: Candidate) -> Locator:
     kind = candidate.kind
     if kind == "role":
         assert candidate.role is not None
-        if candidate.name is None:
-            loc = root.get_by_role(candidate.role)  # type: ignore[arg-type]  # roles are checked by the loader
-        else:
-            loc = root.get_by_role(
-                candidate.role,  # type: ignore[arg-type]
-                name=_pattern(candidate.name),
-                exact=_exact(candidate.name),
-            )
+        role_options: dict[str, Any] = {}
+        if candidate.level is not None:
+            role_options["level"] = candidate.level
+        if candidate.name is not None:
+            role_options["name"] = _pattern(candidate.name)
+            role_options["exact"] = _exact(candidate.name)
+        loc = root.get_by_role(candidate.role, **role_options)  # type: ignore[arg-type]  # the loader checks roles
     elif kind == "css":
         assert candidate.css is not None
         loc = root.locator(candidate.css)

@@ -11,12 +11,16 @@ import argparse
 from collections.abc import Sequence
 from types import ModuleType
 
-from executor.cli import plan_cmd, validate_cmd
+from executor.cli import demo_cmd, login_cmd, plan_cmd, run_cmd, selectors_cmd, validate_cmd
 from executor.cli.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK
 
 COMMANDS: list[ModuleType] = [
     validate_cmd,
     plan_cmd,
+    run_cmd,
+    login_cmd,
+    selectors_cmd,
+    demo_cmd,
 ]
 
 EXAMPLES = """\

@@ -1,0 +1,55 @@
+"""Options every browser-driving subcommand shares (run, login, selectors check, demo)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from executor.engine import EngineOptions
+from executor.redaction import Redactor
+
+
+def add_browser_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--base-url", required=True, metavar="URL", help="the portal's address")
+    p.add_argument("--headed", action="store_true", help="show the browser window")
+    p.add_argument("--slow-mo", type=int, default=0, metavar="MS", help="slow every browser action down")
+
+
+def add_auth_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--auth-state", type=Path, metavar="FILE", help="a storage state saved by `runbook login` (mode 0600)"
+    )
+    p.add_argument(
+        "--login-as",
+        metavar="EMAIL",
+        help="log in first with runbooks/_shared/login.yaml (works on the fake portal, whose outbox it reads)",
+    )
+
+
+def add_evidence_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--artifacts", type=Path, metavar="DIR", help="the run folder (default: runs/<time>-<runbook>/)")
+    p.add_argument(
+        "--trace",
+        choices=["on", "retain-on-failure", "off"],
+        default="retain-on-failure",
+        help="record a Playwright trace (default: kept on failure)",
+    )
+    p.add_argument(
+        "--screenshots",
+        choices=["every_step", "on_failure", "off"],
+        default="every_step",
+        help="when to capture the page (default: after every step)",
+    )
+    p.add_argument("--timeout", type=int, default=10_000, metavar="MS", help="per-action timeout (default 10000)")
+    p.add_argument("--quiet", action="store_true", help="print only failures and the summary")
+
+
+def engine_options(args: argparse.Namespace, redactor: Redactor) -> EngineOptions:
+    return EngineOptions(
+        action_timeout_ms=getattr(args, "timeout", 10_000),
+        screenshots=getattr(args, "screenshots", "every_step"),
+        trace=getattr(args, "trace", "retain-on-failure"),
+        headed=getattr(args, "headed", False),
+        slow_mo_ms=getattr(args, "slow_mo", 0),
+        redactor=redactor,
+    )
