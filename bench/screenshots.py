@@ -36,14 +36,14 @@ from playwright.async_api import Locator, Page, expect
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from executor.browser import BrowserSettings, open_browser  # noqa: E402
-from executor.capture import Capturer, CaptureSettings  # noqa: E402
-from executor.engine import EngineOptions  # noqa: E402
-from executor.events import Bus  # noqa: E402
-from executor.model.catalogue import Candidate, Catalogue, CatalogueEntry, CataloguePage, TextMatch  # noqa: E402
-from executor.model.plan import Plan, PlannedStep  # noqa: E402
-from executor.model.runbook import Assertion, Runbook, Step, TargetArgs, TargetRef  # noqa: E402
-from executor.run_api import run_plan  # noqa: E402
+from executor.browser import BrowserSettings, open_browser
+from executor.capture import Capturer, CaptureSettings
+from executor.engine import EngineOptions
+from executor.events import Bus
+from executor.model.catalogue import Candidate, Catalogue, CatalogueEntry, CataloguePage, TextMatch
+from executor.model.plan import Plan, PlannedStep
+from executor.model.runbook import Assertion, Runbook, Step, TargetArgs, TargetRef
+from executor.run_api import run_plan
 
 STATIC_BASE = "http://bench.local"
 PAGE_HTML = (ROOT / "bench" / "static" / "licenses.html").read_text()
@@ -82,7 +82,10 @@ class Scenario:
         pages = {n.split(".")[0] for n in self.entries}
         return Catalogue(
             pages={p: CataloguePage(name=p) for p in pages},
-            entries={n: CatalogueEntry(name=n, page=n.split(".")[0], candidates=(c,)) for n, c in self.entries.items()},
+            entries={
+                n: CatalogueEntry(name=n, page=n.split(".")[0], candidates=(c,))
+                for n, c in self.entries.items()
+            },
         )
 
     def plan(self, repeat: int) -> Plan:
@@ -90,7 +93,9 @@ class Scenario:
             Step(
                 action="click",
                 args=TargetArgs(target=TargetRef(entry=s.click)),
-                expect=(Assertion(kind="hidden" if s.hidden else "visible", target=TargetRef(entry=s.check)),),
+                expect=(
+                    Assertion(kind="hidden" if s.hidden else "visible", target=TargetRef(entry=s.check)),
+                ),
             )
             for _ in range(repeat)
             for s in self.steps
@@ -131,7 +136,10 @@ STATIC = Scenario(
         "licenses.cancel": role("button", "Cancel", exact=True),
         "licenses.dialog": role("dialog", "Confirm your purchase"),
     },
-    steps=[Step_("licenses.checkout", "licenses.dialog"), Step_("licenses.cancel", "licenses.dialog", hidden=True)],
+    steps=[
+        Step_("licenses.checkout", "licenses.dialog"),
+        Step_("licenses.cancel", "licenses.dialog", hidden=True),
+    ],
     toggle=("licenses.checkout", "licenses.cancel"),
 )
 
@@ -215,12 +223,20 @@ def capture_methods(page: Page, out: Path, mask: Locator) -> dict[str, Callable[
     return {
         "playwright png (default)": pw("pw-png"),
         "playwright png caret=initial": pw("pw-png-caret", caret="initial"),
-        "playwright jpeg q75 caret=initial scale=css": pw("pw-jpeg", type="jpeg", quality=75, caret="initial", scale="css"),
-        "playwright jpeg q75 animations=disabled": pw("pw-jpeg-anim", type="jpeg", quality=75, animations="disabled"),
+        "playwright jpeg q75 caret=initial scale=css": pw(
+            "pw-jpeg", type="jpeg", quality=75, caret="initial", scale="css"
+        ),
+        "playwright jpeg q75 animations=disabled": pw(
+            "pw-jpeg-anim", type="jpeg", quality=75, animations="disabled"
+        ),
         "cdp png": raw_cdp("cdp-png", {"format": "png"}),
         "cdp png optimizeForSpeed": raw_cdp("cdp-png-fast", {"format": "png", "optimizeForSpeed": True}),
-        "cdp jpeg q75 optimizeForSpeed": raw_cdp("cdp-jpeg", {"format": "jpeg", "quality": 75, "optimizeForSpeed": True}),
-        "cdp webp q75 optimizeForSpeed": raw_cdp("cdp-webp", {"format": "webp", "quality": 75, "optimizeForSpeed": True}),
+        "cdp jpeg q75 optimizeForSpeed": raw_cdp(
+            "cdp-jpeg", {"format": "jpeg", "quality": 75, "optimizeForSpeed": True}
+        ),
+        "cdp webp q75 optimizeForSpeed": raw_cdp(
+            "cdp-webp", {"format": "webp", "quality": 75, "optimizeForSpeed": True}
+        ),
         "engine Capturer (cdp jpeg75, write in thread)": engine_default,
         "engine Capturer with a mask (playwright jpeg75)": engine_masked,
     }
@@ -261,14 +277,22 @@ async def bench_engine(page: Page, scenario: Scenario, repeat: int, rounds: int)
     async def engine(screens: str, trace: str = "off") -> None:
         options = EngineOptions(screenshots=screens, trace=trace)  # type: ignore[arg-type]
         result = await run_plan(
-            plan, catalogue, base_url=scenario.base_url, artifacts_dir=out / "engine", page=page, options=options, bus=Bus()
+            plan,
+            catalogue,
+            base_url=scenario.base_url,
+            artifacts_dir=out / "engine",
+            page=page,
+            options=options,
+            bus=Bus(),
         )
         assert result.status == "passed", result.error
 
     variants: dict[str, Callable[[], Awaitable[None]]] = {
         "script, no screenshots": lambda: scenario.script(page, repeat, None),
         "script + screenshot per step": lambda: scenario.script(page, repeat, out / "script"),
-        "script + playwright default png per step": lambda: scenario.script(page, repeat, out / "script", png=True),
+        "script + playwright default png per step": lambda: scenario.script(
+            page, repeat, out / "script", png=True
+        ),
         "engine, screenshots off": lambda: engine("off"),
         "engine, screenshot per step": lambda: engine("every_step"),
         "engine, screenshot per step + trace recorded": lambda: engine("every_step", "on"),
@@ -301,7 +325,11 @@ def report_engine(per_step: dict[str, list[float]]) -> None:
         ("engine / script, both with screenshots", ratio(shots, "script + screenshot per step"), "<= 1.10"),
         ("engine / script, no screenshots", ratio(off, "script, no screenshots"), ""),
         ("script screenshots on / off", ratio("script + screenshot per step", "script, no screenshots"), ""),
-        ("script default png screenshots on / off", ratio("script + playwright default png per step", "script, no screenshots"), ""),
+        (
+            "script default png screenshots on / off",
+            ratio("script + playwright default png per step", "script, no screenshots"),
+            "",
+        ),
         ("engine with trace / without", ratio("engine, screenshot per step + trace recorded", shots), ""),
     ):
         print(f"{label:50} {value:8.2f}  {('target ' + target) if target else ''}")
@@ -331,16 +359,22 @@ async def run(args: argparse.Namespace, scenario: Scenario | None) -> None:
         if scenario is not None:
             print()
             steps = len(scenario.steps) * args.repeat
-            print(f"engine vs hand-written script on the {scenario.name}: {steps} steps a run, {args.rounds} rounds, ms/step")
+            print(
+                f"engine vs hand-written script on the {scenario.name}: {steps} steps a run, {args.rounds} rounds, ms/step"
+            )
             report_engine(await bench_engine(page, scenario, args.repeat, args.rounds))
         await context.close()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--iterations", type=int, default=40, help="captures per method (part 1)")
     parser.add_argument("--rounds", type=int, default=10, help="interleaved rounds")
-    parser.add_argument("--repeat", type=int, default=10, help="times the scenario's steps repeat in a run (part 2)")
+    parser.add_argument(
+        "--repeat", type=int, default=10, help="times the scenario's steps repeat in a run (part 2)"
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--portal", action="store_true", help="run on the fake portal (started in-process)")
     where.add_argument("--url", help="measure captures on this page instead (part 1 only)")

@@ -105,7 +105,9 @@ def chromium_flags() -> list[str]:
     return flags
 
 
-def launch_args(headed: bool = False, *, slow_mo_ms: int = 0, executable: str | None = None) -> dict[str, Any]:
+def launch_args(
+    headed: bool = False, *, slow_mo_ms: int = 0, executable: str | None = None
+) -> dict[str, Any]:
     """Keyword arguments for `BrowserType.launch`.
 
     `executable` wins over discovery; the path is only passed when it is not Playwright's own

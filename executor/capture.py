@@ -8,6 +8,8 @@ about one compositor frame whatever the method, so what is left to save is aroun
 - writing the file off the event loop (`asyncio.to_thread`).
 Never overlapped with the next step: the picture must show the state after the step's assertions.
 
+On failure, `failure_evidence` also keeps the page's HTML and aria snapshot (redacted).
+
 Masking: Playwright's `mask=` is used whenever the job filled a secret (the masked locators are
 passed in), and for full-page captures; CDP has no mask, so those captures take Playwright's path.
 """
@@ -16,12 +18,18 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import structlog
 from playwright.async_api import CDPSession, Error, Locator, Page
+
+from executor.events import Artifact
+from executor.redaction import Redactor
+
+log = structlog.get_logger("executor.capture")
 
 ImageFormat = Literal["jpeg", "png"]
 Method = Literal["cdp", "playwright"]
@@ -81,8 +89,52 @@ class Capturer:
             options["mask"] = list(mask)
         return await self.page.screenshot(**options)
 
+    async def close(self) -> None:
+        """Detach the CDP session (a page reused by the next job gets a session of its own)."""
+        session, self._cdp = self._cdp, None
+        if session is not None:
+            try:
+                await session.detach()
+            except Error:
+                pass  # the page or browser is already gone
+
     async def capture(self, path: Path, *, full: bool = False, mask: Sequence[Locator] = ()) -> Path:
         data = await self.grab(full=full, mask=mask)
         path.parent.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(path.write_bytes, data)
         return path
+
+
+async def failure_evidence(
+    page: Page,
+    capturer: Capturer,
+    base: Path,
+    *,
+    mask: Sequence[Locator],
+    redactor: Redactor,
+    full: bool = False,
+) -> list[Artifact]:
+    """Screenshot, HTML and aria snapshot of the page as a failed step left it, beside `base`
+    (`.jpg`, `.html`, `.aria.yaml`), the texts redacted (the aria snapshot shows field values).
+    Best effort: the page may be gone, and evidence must never hide the step's own error."""
+    found: list[Artifact] = []
+    try:
+        shot = await capturer.capture(
+            base.with_name(base.name + capturer.settings.suffix), full=full, mask=mask
+        )
+        found.append(Artifact("screenshot", str(shot), "page at failure"))
+    except Exception as err:  # noqa: BLE001 - see the docstring
+        log.warning("failure_screenshot_failed", error=str(err))
+    texts: list[tuple[str, str, Callable[[], Awaitable[str]]]] = [
+        ("html", ".html", page.content),
+        ("aria", ".aria.yaml", lambda: page.locator("body").aria_snapshot(timeout=2_000)),
+    ]
+    for kind, suffix, read in texts:
+        try:
+            text = redactor.redact(await read())
+            path = base.with_name(base.name + suffix)
+            await asyncio.to_thread(path.write_text, text, "utf-8")
+            found.append(Artifact(kind, str(path), "page HTML" if kind == "html" else "aria snapshot"))  # type: ignore[arg-type]
+        except Exception as err:  # noqa: BLE001 - see the docstring
+            log.warning("failure_evidence_failed", kind=kind, error=str(err))
+    return found

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]  # PyYAML ships no type hints
 
 from executor.model.runbook import Assertion, Condition, Step, TargetRef
 
@@ -48,7 +48,9 @@ def _clean(value: Any) -> Any:
     fields = getattr(type(value), "model_fields", None)
     if fields is not None:
         return {
-            k: _clean(getattr(value, k)) for k in fields if k != "source" and getattr(value, k) != fields[k].default
+            k: _clean(getattr(value, k))
+            for k in fields
+            if k != "source" and getattr(value, k) != fields[k].default
         }
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
@@ -73,7 +75,11 @@ def condition_surface(c: Condition) -> Any:
 
 
 def assertion_surface(a: Assertion) -> dict[str, Any]:
-    options = {k: v for k, v in (("equals", a.equals), ("contains", a.contains), ("matches", a.matches)) if v is not None}
+    options: dict[str, Any] = {
+        k: v
+        for k, v in (("equals", a.equals), ("contains", a.contains), ("matches", a.matches))
+        if v is not None
+    }
     if a.ignore_case:
         options["ignore_case"] = True
     if a.message:
@@ -107,4 +113,4 @@ def surface(step: Step) -> dict[str, Any]:
 
 
 def step_yaml(step: Step) -> str:
-    return yaml.safe_dump([surface(step)], sort_keys=False, allow_unicode=True, width=110).rstrip()
+    return str(yaml.safe_dump([surface(step)], sort_keys=False, allow_unicode=True, width=110)).rstrip()

@@ -10,7 +10,6 @@ actions stay small; errors are enriched here, at the boundary that knows the ste
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 import re
 import sys
@@ -33,7 +32,8 @@ from executor.actions.assertions import check as check_assertion
 from executor.actions.assertions import describe as describe_assertion
 from executor.actions.base import ActionError, ActionSpec
 from executor.actions.flow import FailRequested
-from executor.capture import Capturer, CaptureSettings
+from executor.capture import Capturer, CaptureSettings, failure_evidence
+from executor.conditions import describe_condition, page_condition
 from executor.describe import step_yaml, target_of, title_of
 from executor.errors import summarize
 from executor.events import (
@@ -44,19 +44,19 @@ from executor.events import (
     JobFinished,
     JobStarted,
     JobStatus,
-    LocatorMatch,
-    OperatorPrompt,
     StepFinished,
     StepRetrying,
     StepStarted,
     StepStatus,
     Timings,
+    redact_event,
 )
-from executor.locate import LocatorError, LocatorNotFound, Mode, Resolution, probe, resolve
+from executor.locate import LocatorError
 from executor.model.catalogue import Catalogue
 from executor.model.plan import Plan, PlannedStep
-from executor.model.runbook import Condition, Step, TargetRef
+from executor.model.runbook import Condition, Step
 from executor.redaction import Redactor
+from executor.step_run import ChildFailed, StepRun, slug
 from executor.trace_file import JobTrace, TraceMode
 
 log = structlog.get_logger("executor.engine")
@@ -82,7 +82,7 @@ class EngineOptions:
     action_timeout_ms: int = 10_000
     assertion_timeout_ms: int = 5_000
     screenshots: ScreenshotPolicy = "every_step"
-    capture: CaptureSettings = CaptureSettings()
+    capture: CaptureSettings = field(default_factory=CaptureSettings)
     trace: TraceMode = "retain-on-failure"
     # After every step; None disables the check.
     session_expired: SessionCheck | None = login_page_expired
@@ -127,133 +127,8 @@ class _AssertionFailed(Exception):
         self.result = result
 
 
-class _ChildFailed(Exception):
-    def __init__(self, child: StepFinished) -> None:
-        super().__init__(child.error or "")
-        self.child = child
-
-
 # Errors a retry cannot fix: the runbook's own `fail`, a missing action, a broken template.
-_NOT_RETRIED: tuple[type[BaseException], ...] = (FailRequested, actions.UnknownAction, _ChildFailed)
-
-
-def _slug(text: str, limit: int = 48) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:limit] or "step"
-
-
-def redact_event(event: Any, redactor: Redactor) -> Any:
-    """A copy of a (nested) event dataclass with every secret in its strings masked."""
-    if not redactor:
-        return event
-    if dataclasses.is_dataclass(event) and not isinstance(event, type):
-        changes = {f.name: redact_event(getattr(event, f.name), redactor) for f in dataclasses.fields(event)}
-        return dataclasses.replace(event, **changes)
-    if isinstance(event, tuple):
-        return tuple(redact_event(v, redactor) for v in event)
-    return redactor.redact_obj(event)
-
-
-class _StepRun:
-    """One step in progress: the `StepContext` the actions see."""
-
-    def __init__(
-        self, job: Job, planned: PlannedStep, step: Step, depth: int, seq: int, variables: dict[str, Any]
-    ) -> None:
-        self.job = job
-        self.planned = planned
-        self.step = step
-        self.depth = depth
-        self.seq = seq
-        self.page = job.page
-        self.base_url = job.base_url
-        self.variables = variables  # the vars of the runbook this step is written in
-        self.headed = job.options.headed
-        self.interactive = job.options.is_interactive()
-        self.deadline = time.monotonic() + self._budget_ms() / 1000
-        self.matches: list[LocatorMatch] = []
-        self.assertions: list[AssertionResult] = []
-        self.artifacts: list[Artifact] = []
-        self.notes: list[str] = []
-        self.variables_set: dict[str, Any] = {}
-        self.attempts = 1
-
-    def _budget_ms(self) -> float:
-        pause_timeout = getattr(self.step.args, "timeout_ms", None)
-        if self.step.action == "pause_for_operator" and isinstance(pause_timeout, int):
-            return pause_timeout
-        return self.step.timeout_ms or self.job.options.action_timeout_ms
-
-    def restart_clock(self) -> None:
-        self.deadline = time.monotonic() + self._budget_ms() / 1000
-        self.matches.clear()
-        self.assertions.clear()
-
-    # --- StepContext ---
-
-    def timeout_ms(self) -> float:
-        # Whole milliseconds: Playwright repeats the number in its messages.
-        return float(max(round((self.deadline - time.monotonic()) * 1000), 1))
-
-    async def resolve(
-        self, target: TargetRef, *, mode: Mode = "strict", wait: bool = True, timeout_ms: float | None = None
-    ) -> Resolution:
-        budget = self.timeout_ms() if timeout_ms is None else timeout_ms
-        res = await resolve(self.page, self.job.catalogue, target, timeout_ms=budget, mode=mode, wait=wait)
-        self.matches.append(res.match())
-        return res
-
-    async def locate(self, target: TargetRef, *, mode: Mode = "strict", wait: bool = True) -> Locator:
-        return (await self.resolve(target, mode=mode, wait=wait)).locator
-
-    def is_secret(self, value: str) -> bool:
-        redactor = self.job.options.redactor
-        return bool(redactor) and redactor.redact(value) != value
-
-    async def protect(self, locator: Locator) -> None:
-        self.job.masks.append(locator)
-        # Dots on screen before the value is typed: the trace's screencast never shows it.
-        await locator.evaluate(
-            "e => { if (e.type !== 'password') e.style.setProperty('-webkit-text-security', 'disc') }",
-            timeout=self.timeout_ms(),
-        )
-
-    def set_var(self, name: str, value: Any) -> None:
-        self.variables[name] = value
-        self.variables_set[name] = value
-
-    def add_secret(self, value: str) -> None:
-        self.job.options.redactor.add(value)
-
-    async def condition(self, condition: Condition, *, wait_ms: float) -> bool:
-        return await self.job.condition(condition, self.planned, self.variables, wait_ms=wait_ms)
-
-    async def run_children(self) -> None:
-        """The sub-runbook runs with vars of its own; its `outputs` become this runbook's vars."""
-        planned = self.planned
-        run = self.job.run_context()
-        if planned.needs_runtime:  # its params read vars: the children's scope is known only now
-            planned = planning.expand_use(planned, self.variables, run=run)
-            if planned.sub_runbook is not None:
-                self.job.options.redactor.add(*planning.secret_values(planned.sub_runbook, planned.sub_scope))
-        child_vars: dict[str, Any] = {}
-        for child in planned.children:
-            event = await self.job.run_step(child, self.depth + 1, child_vars)
-            if event.status == "failed":
-                raise _ChildFailed(event)
-        for name, value in planning.use_outputs(planned, child_vars, run=run).items():
-            self.set_var(name, value)
-
-    async def screenshot(self, name: str | None, *, full: bool) -> str:
-        label = name or "screenshot"
-        path = await self.job.capture(self.seq, f"{_slug(title_of(self.step))}-{_slug(label)}", full=full)
-        self.artifacts.append(Artifact("extra", str(path), label))
-        return str(path)
-
-    def prompt(self, message: str, timeout_ms: int) -> None:
-        self.job.emit(OperatorPrompt(self.job.job_id, self.planned.id, message, timeout_ms))
-
-    def note(self, text: str) -> None:
-        self.notes.append(text)
+_NOT_RETRIED: tuple[type[BaseException], ...] = (FailRequested, actions.UnknownAction, ChildFailed)
 
 
 class Job:
@@ -347,10 +222,17 @@ class Job:
             expired, error = True, str(err)
             failed_step = next((e.step_id for e in reversed(self.finished) if e.status == "failed"), None)
         except BaseException as err:
+            # A bug or a cancellation: still close the job (trace kept, event emitted), then raise.
             error = f"engine error: {type(err).__name__}: {err}"
-            await self._finish(started, "failed", error, failed_step, False, index, None)
+            trace = None
+            try:
+                trace = await self.trace.stop(self.artifacts_dir, failed=True)
+            except Exception as trace_err:  # noqa: BLE001 - the original error matters more
+                log.warning("trace_stop_failed", error=str(trace_err))
+            await self._finish(started, "failed", error, failed_step, False, index, trace)
             raise
         status: JobStatus = "failed" if error else ("warned" if self._count()["warned"] else "passed")
+        await self.capturer.close()
         trace = await self.trace.stop(self.artifacts_dir, failed=status == "failed")
         return await self._finish(started, status, error, failed_step, expired, index, trace)
 
@@ -407,7 +289,11 @@ class Job:
 
     def _outputs(self) -> dict[str, Any]:
         # Every run reports its outputs, a failed one too (a var never set gives None).
-        return planning.render_outputs(self.plan, self.variables, run=self.run_context()) if self.plan.outputs else {}
+        return (
+            planning.render_outputs(self.plan, self.variables, run=self.run_context())
+            if self.plan.outputs
+            else {}
+        )
 
     # --- one step ---
 
@@ -426,7 +312,7 @@ class Job:
             step = self._evaluate(planned, variables)
         except Exception as err:  # noqa: BLE001 - reported as this step's failure below
             step, eval_error = planned.step, err
-        run = _StepRun(self, planned, step, depth, seq, variables)
+        run = StepRun(self, planned, step, depth, seq, variables)
         title = title_of(step)
         self.emit(StepStarted(self.job_id, planned.id, title, step.action, str(step.source), depth))
 
@@ -449,7 +335,7 @@ class Job:
                 await self._attempts(run, timings)
         except SessionExpired as err:
             status, error, expired = "failed", self._located(run, err), err
-        except _ChildFailed as err:
+        except ChildFailed as err:
             status = "failed"
             error = self._located(run, err)
         except Exception as err:  # noqa: BLE001 - any failure of the step is reported, located
@@ -462,9 +348,18 @@ class Job:
 
         shot_started = time.monotonic()
         if own_failure:
-            run.artifacts.extend(await self._failure_evidence(seq, title, step))
+            run.artifacts.extend(
+                await failure_evidence(
+                    self.page,
+                    self.capturer,
+                    self.artifacts_dir / f"{seq:03d}-{slug(title)}-failure",
+                    mask=self.masks,
+                    redactor=self.options.redactor,
+                    full=step.screenshot == "full",
+                )
+            )
         elif status == "passed" and self._wants_screenshot(step):
-            path = await self.capture(seq, _slug(title), full=step.screenshot == "full")
+            path = await self.capture(seq, slug(title), full=step.screenshot == "full")
             run.artifacts.insert(0, Artifact("screenshot", str(path), title))
         timings["screenshot_ms"] = (time.monotonic() - shot_started) * 1000
 
@@ -510,7 +405,9 @@ class Job:
         # A `use` ends where its last child did, and that child has its picture already.
         return step.action != "use" or bool(step.expect)
 
-    async def _skip_reason(self, planned: PlannedStep, step: Step, variables: Mapping[str, Any]) -> str | None:
+    async def _skip_reason(
+        self, planned: PlannedStep, step: Step, variables: Mapping[str, Any]
+    ) -> str | None:
         plan_reason = getattr(planned, "skip_reason", None)  # a `when` on params, decided by the plan
         if plan_reason:
             return str(plan_reason)
@@ -518,9 +415,9 @@ class Job:
             return None
         if await self.condition(step.when, planned, variables, wait_ms=step.when.within_ms):
             return None
-        return f"when: {_describe_condition(step.when)} is false"
+        return f"when: {describe_condition(step.when)} is false"
 
-    async def _dry_run(self, run: _StepRun) -> str:
+    async def _dry_run(self, run: StepRun) -> str:
         spec = actions.get(run.step.action)
         if spec.dry_run is None:
             return f"dry run: {run.step.action} not run"
@@ -528,7 +425,7 @@ class Job:
         found = ", ".join(f"{m.target} ({m.label})" for m in run.matches)
         return f"dry run: found {found}, not acted on" if found else "dry run: not acted on"
 
-    async def _attempts(self, run: _StepRun, timings: dict[str, float]) -> None:
+    async def _attempts(self, run: StepRun, timings: dict[str, float]) -> None:
         step = run.step
         spec = actions.get(step.action)
         retry = step.retry
@@ -554,7 +451,7 @@ class Job:
                 assert retry is not None
                 await asyncio.sleep(retry.delay_ms / 1000)  # the runbook's own back-off, not a UI wait
 
-    async def _act_and_assert(self, run: _StepRun, spec: ActionSpec, timings: dict[str, float]) -> None:
+    async def _act_and_assert(self, run: StepRun, spec: ActionSpec, timings: dict[str, float]) -> None:
         t0 = time.monotonic()
         await spec.run(run, run.step.args)
         t1 = time.monotonic()
@@ -584,17 +481,17 @@ class Job:
         finally:
             timings["assert_ms"] = (time.monotonic() - t1) * 1000
 
-    def _located(self, run: _StepRun, err: BaseException) -> str:
+    def _located(self, run: StepRun, err: BaseException) -> str:
         """`step 4 'Open the license page' (runbooks/x.yaml:31:5): <what was expected, what was found>`."""
         where = f"step {run.planned.id} '{title_of(run.step)}' ({run.step.source})"
         return f"{where}: {self._detail(run, err)}"
 
-    def _detail(self, run: _StepRun, err: BaseException) -> str:
+    def _detail(self, run: StepRun, err: BaseException) -> str:
         if isinstance(err, _AssertionFailed):
             r = err.result
             detail = f"expected {r.expected}: {r.error}"
             return f"{r.message} ({detail})" if r.message else detail
-        if isinstance(err, _ChildFailed):
+        if isinstance(err, ChildFailed):
             c = err.child
             return f"sub-runbook {c.runbook or ''} failed at step {c.step_id} '{c.title}' ({c.location})".replace(
                 "  ", " "
@@ -606,38 +503,13 @@ class Job:
             message = summarize(err.message)
             if isinstance(err, PlaywrightTimeoutError):
                 # Playwright names the budget left after resolution; the author wrote the step's.
-                message = re.sub(r"Timeout [\d.]+ms exceeded\.?", f"timed out after {run._budget_ms():.0f} ms", message)
+                message = re.sub(
+                    r"Timeout [\d.]+ms exceeded\.?", f"timed out after {run.budget_ms():.0f} ms", message
+                )
             return f"{run.step.action}{' ' + target if target else ''}: {message}"
         if type(err).__name__ == "TemplateRenderError":
             return f"cannot evaluate the step: {err}"
         return f"{type(err).__name__}: {err}"
-
-    async def _failure_evidence(self, seq: int, title: str, step: Step) -> list[Artifact]:
-        """Screenshot, HTML and aria snapshot of the page as the step left it (best effort: the
-        page may be gone, and evidence must never hide the step's own error)."""
-        found: list[Artifact] = []
-        base = f"{seq:03d}-{_slug(title)}-failure"
-        redact = self.options.redactor.redact
-        try:
-            shot = await self.capture(seq, f"{_slug(title)}-failure", full=step.screenshot == "full")
-            found.append(Artifact("screenshot", str(shot), "page at failure"))
-        except Exception as err:  # noqa: BLE001
-            log.warning("failure_screenshot_failed", error=str(err))
-        try:
-            html = redact(await self.page.content())
-            path = self.artifacts_dir / f"{base}.html"
-            await asyncio.to_thread(path.write_text, html, "utf-8")
-            found.append(Artifact("html", str(path), "page HTML"))
-        except Exception as err:  # noqa: BLE001
-            log.warning("failure_html_failed", error=str(err))
-        try:
-            aria = redact(await self.page.locator("body").aria_snapshot(timeout=2_000))
-            path = self.artifacts_dir / f"{base}.aria.yaml"
-            await asyncio.to_thread(path.write_text, aria, "utf-8")
-            found.append(Artifact("aria", str(path), "aria snapshot"))
-        except Exception as err:  # noqa: BLE001
-            log.warning("failure_aria_failed", error=str(err))
-        return found
 
     async def _session_expired(self) -> bool:
         check = self.options.session_expired
@@ -657,57 +529,7 @@ class Job:
         self, cond: Condition, planned: PlannedStep, variables: Mapping[str, Any], *, wait_ms: float
     ) -> bool:
         if cond.expr is not None:
-            return planning.evaluate_condition_expr(cond.expr, planned.scope, variables, run=self.run_context())
-        deadline = time.monotonic() + wait_ms / 1000
-        if cond.url_matches is not None:
-            pattern = re.compile(cond.url_matches)
-            return await _poll(lambda: _true(pattern.search(self.page.url) is not None), deadline)
-        if cond.visible is not None:
-            return await self._element_state(cond.visible, "visible", deadline)
-        if cond.hidden is not None:
-            return await self._element_state(cond.hidden, "hidden", deadline)
-        return True
-
-    async def _element_state(self, target: TargetRef, state: Literal["visible", "hidden"], deadline: float) -> bool:
-        async def look() -> bool:
-            res = await probe(self.page, self.catalogue, target)
-            if res is None:
-                return state == "hidden"
-            return await (res.locator.is_visible() if state == "visible" else res.locator.is_hidden())
-
-        return await _poll(look, deadline)
-
-
-async def _true(value: bool) -> bool:
-    return value
-
-
-async def _poll(look: Callable[[], Awaitable[bool]], deadline: float) -> bool:
-    """Ask `look` until it says yes or the deadline passes (a bounded wait, short backoff)."""
-    delays = (0.025, 0.05, 0.1, 0.25, 0.5)
-    attempt = 0
-    while True:
-        try:
-            if await look():
-                return True
-        except LocatorNotFound:
-            pass
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return False
-        await asyncio.sleep(min(delays[min(attempt, len(delays) - 1)], remaining))
-        attempt += 1
-
-
-def _describe_condition(cond: Condition) -> str:
-    if cond.expr is not None:
-        return cond.expr
-    within = f" within {cond.within_ms} ms" if cond.within_ms else ""
-    if cond.url_matches is not None:
-        return f"url matches {cond.url_matches!r}{within}"
-    if cond.visible is not None:
-        return f"{cond.visible.describe()} visible{within}"
-    if cond.hidden is not None:
-        return f"{cond.hidden.describe()} hidden{within}"
-    return "condition"
-
+            return planning.evaluate_condition_expr(
+                cond.expr, planned.scope, variables, run=self.run_context()
+            )
+        return await page_condition(self.page, self.catalogue, cond, wait_ms=wait_ms)

@@ -15,6 +15,8 @@ from typing import Any, Literal, Protocol
 
 import structlog
 
+from executor.redaction import Redactor
+
 StepStatus = Literal["passed", "failed", "skipped", "warned"]
 JobStatus = Literal["passed", "failed", "warned"]
 AssertionStatus = Literal["passed", "failed", "not_checked"]
@@ -42,7 +44,11 @@ class LocatorMatch:
 
     @property
     def label(self) -> str:
-        return f"fallback {self.candidate_index + 1} of {self.candidate_count}" if self.fallback else "first candidate"
+        return (
+            f"fallback {self.candidate_index + 1} of {self.candidate_count}"
+            if self.fallback
+            else "first candidate"
+        )
 
 
 @dataclass(frozen=True)
@@ -193,7 +199,14 @@ class RunFinished:
 
 
 Event = (
-    RunStarted | JobStarted | StepStarted | StepRetrying | OperatorPrompt | StepFinished | JobFinished | RunFinished
+    RunStarted
+    | JobStarted
+    | StepStarted
+    | StepRetrying
+    | OperatorPrompt
+    | StepFinished
+    | JobFinished
+    | RunFinished
 )
 
 
@@ -204,6 +217,18 @@ def event_name(event: Event) -> str:
 def to_dict(event: Event) -> dict[str, Any]:
     """Plain data for JSON (logs, journals): `{"event": "StepFinished", ...fields}`."""
     return {"event": event_name(event), **dataclasses.asdict(event)}
+
+
+def redact_event(event: Any, redactor: Redactor) -> Any:
+    """A copy of a (nested) event dataclass with every secret in its strings masked."""
+    if not redactor:
+        return event
+    if dataclasses.is_dataclass(event) and not isinstance(event, type):
+        changes = {f.name: redact_event(getattr(event, f.name), redactor) for f in dataclasses.fields(event)}
+        return dataclasses.replace(event, **changes)
+    if isinstance(event, tuple):
+        return tuple(redact_event(v, redactor) for v in event)
+    return redactor.redact_obj(event)
 
 
 # --- the bus -------------------------------------------------------------------------------------
@@ -236,7 +261,12 @@ class Bus:
                 listener.on_event(event)
             except Exception as err:  # noqa: BLE001 - a listener bug must not stop the run (see class doc)
                 self.errors.append((listener, event, err))
-                _log.error("listener_failed", listener=type(listener).__name__, for_event=event_name(event), error=str(err))
+                _log.error(
+                    "listener_failed",
+                    listener=type(listener).__name__,
+                    for_event=event_name(event),
+                    error=str(err),
+                )
 
 
 class Recorder:

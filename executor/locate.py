@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page
 
 from executor.events import LocatorMatch
@@ -39,7 +40,9 @@ _JS_SPECIAL = re.compile(r"[\\^$.*+?()\[\]{}|/]")
 class LocatorError(Exception):
     """A target could not be turned into one element. Messages are plain; the engine adds the step."""
 
-    def __init__(self, message: str, *, entry: str = "", tried: tuple[tuple[str, int], ...] = (), url: str = ""):
+    def __init__(
+        self, message: str, *, entry: str = "", tried: tuple[tuple[str, int], ...] = (), url: str = ""
+    ):
         super().__init__(message)
         self.entry = entry
         self.tried = tried
@@ -197,6 +200,19 @@ def _url(page: Page) -> str:
         return "<closed page>"
 
 
+async def _count(locator: Locator) -> int:
+    try:
+        return await locator.count()
+    except PlaywrightError as err:
+        if locator.page.is_closed():
+            raise
+        # The page is navigating (its execution context went away mid-query): nothing found on
+        # this poll; the next one looks at the new document.
+        if "context was destroyed" in err.message or "navigat" in err.message:
+            return 0
+        raise
+
+
 def _tried(descriptions: list[str], counts: list[int | None]) -> str:
     parts = [f"{d} ({'not tried' if c is None else c})" for d, c in zip(descriptions, counts)]
     return ", ".join(parts)
@@ -234,7 +250,10 @@ async def resolve(
             scope = await resolve(page, catalogue, scope_ref, timeout_ms=0, wait=wait, _deadline=deadline)
         except LocatorError as err:
             raise type(err)(
-                f"{err} (the scope of {_target_text(entry.name, args)})", entry=entry.name, tried=err.tried, url=err.url
+                f"{err} (the scope of {_target_text(entry.name, args)})",
+                entry=entry.name,
+                tried=err.tried,
+                url=err.url,
             ) from None
         root = scope.locator
 
@@ -246,7 +265,7 @@ async def resolve(
     while True:
         counts = [None] * len(candidates)
         for index, locator in enumerate(locators):
-            counts[index] = n = await locator.count()
+            counts[index] = n = await _count(locator)
             if n == 1 or (mode == "any" and n > 1):
                 return Resolution(
                     entry=entry.name,
@@ -286,7 +305,9 @@ async def resolve(
     )
 
 
-async def probe(page: Page, catalogue: Catalogue, target: TargetRef | str, *, mode: Mode = "strict") -> Resolution | None:
+async def probe(
+    page: Page, catalogue: Catalogue, target: TargetRef | str, *, mode: Mode = "strict"
+) -> Resolution | None:
     """One look, no waiting: the resolution, or None when no candidate matches (yet)."""
     try:
         return await resolve(page, catalogue, target, timeout_ms=0, mode=mode, wait=False)

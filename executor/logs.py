@@ -19,7 +19,7 @@ from structlog.typing import EventDict, Processor, WrappedLogger
 
 from executor.redaction import Redactor
 
-Renderer = Callable[[WrappedLogger, str, EventDict], str]
+Renderer = Callable[[WrappedLogger, str, EventDict], str | bytes]
 
 
 def redaction(redactor: Redactor) -> Processor:
@@ -60,7 +60,8 @@ class SinkLogger:
 
     def msg(self, **event_dict: Any) -> None:
         for stream, render in self.sinks:
-            stream.write(render(self, "", dict(event_dict)) + "\n")
+            line = render(self, "", dict(event_dict))
+            stream.write((line.decode() if isinstance(line, bytes) else line) + "\n")
             stream.flush()
 
     debug = info = warning = warn = error = critical = exception = fatal = log = msg

@@ -53,7 +53,9 @@ class Redactor:
         if isinstance(obj, Mapping):
             return {self.redact_obj(k): self.redact_obj(v) for k, v in obj.items()}
         if isinstance(obj, (list, tuple, set, frozenset)):
-            return type(obj)(self.redact_obj(v) for v in obj) if not isinstance(obj, tuple) else tuple(
-                self.redact_obj(v) for v in obj
+            return (
+                type(obj)(self.redact_obj(v) for v in obj)
+                if not isinstance(obj, tuple)
+                else tuple(self.redact_obj(v) for v in obj)
             )
         return obj

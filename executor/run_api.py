@@ -7,13 +7,14 @@ returns the results, emitting RunStarted/RunFinished around the jobs.
 Decision, for the pytest plugin: pytest-playwright's `browser`/`context`/`page` fixtures are
 *sync* API objects, driven by a greenlet on their own event loop; async Playwright objects cannot
 be mixed with them, and the engine is async. So the plugin does not hand its `page` to the
-engine: it hands over the plain dicts pytest-playwright computes from the command line and the
+engine. It hands over the plain dicts pytest-playwright computes from the command line and the
 user's overrides, `browser_type_launch_args` (--headed, --slowmo, --browser-channel, ...) and
-`browser_context_args` (viewport, locale, storage_state, base_url, ...), and `run_plans` launches
-its own async browser with them (`launch=`, `context_args=`), completed by our Chromium discovery
-(`executor.browser.launch_args`). The user's options still apply; nothing is launched twice per
-test beyond the browser, and the engine runs from sync code (in a worker thread when the caller
-already has a running event loop, as a sync-Playwright test does).
+`browser_context_args` (viewport, locale, storage_state, base_url, ...), and either calls
+`run_plans(launch=..., context_args=...)`, which launches an async browser with them (completed by
+our Chromium discovery, `merged_launch_args`), or keeps its own async browser on a loop of its own
+and calls `run_plan(context=...)` per test. The user's options still apply; the price is a browser
+process of our own beside pytest-playwright's. `run_plans` works from sync code, in a worker
+thread when the calling thread already runs an event loop (as a sync-Playwright test does).
 """
 
 from __future__ import annotations
@@ -168,10 +169,17 @@ async def run_plans_async(
     finally:
         counts = Counter(r.status for r in results)
         status: JobStatus = (
-            "failed" if counts["failed"] or len(results) < len(plans) else ("warned" if counts["warned"] else "passed")
+            "failed"
+            if counts["failed"] or len(results) < len(plans)
+            else ("warned" if counts["warned"] else "passed")
         )
         bus.emit(
-            RunFinished(run_id=run_id, status=status, duration_ms=(time.monotonic() - started) * 1000, jobs=dict(counts))
+            RunFinished(
+                run_id=run_id,
+                status=status,
+                duration_ms=(time.monotonic() - started) * 1000,
+                jobs={str(k): n for k, n in counts.items()},
+            )
         )
     return results
 

@@ -39,7 +39,9 @@ def overall_status(results: Sequence[JobResult], expected: int) -> JobStatus:
     return "warned" if counts["warned"] else "passed"
 
 
-async def new_context(browser: Browser, settings: BrowserSettings, base_url: str, auth: Auth) -> BrowserContext:
+async def new_context(
+    browser: Browser, settings: BrowserSettings, base_url: str, auth: Auth
+) -> BrowserContext:
     context_args = {**settings.context_kwargs(), "base_url": base_url}
     if auth.state_file is not None:
         context_args["storage_state"] = str(auth.state_file)
@@ -69,7 +71,11 @@ async def run_session(
     run_id = uuid.uuid4().hex[:12]
     started = time.monotonic()
     results: list[JobResult] = []
-    bus.emit(RunStarted(run_id=run_id, base_url=base_url, job_count=len(all_jobs), artifacts_dir=str(artifacts_dir)))
+    bus.emit(
+        RunStarted(
+            run_id=run_id, base_url=base_url, job_count=len(all_jobs), artifacts_dir=str(artifacts_dir)
+        )
+    )
     try:
         async with open_browser(settings) as browser:
             context = await new_context(browser, settings, base_url, auth)

@@ -34,7 +34,13 @@ TraceMode = Literal["on", "retain-on-failure", "off"]
 
 def secret_forms(secret: str) -> set[bytes]:
     """The ways a value can be written inside a trace file."""
-    forms = {secret, json.dumps(secret)[1:-1], quote(secret, safe=""), quote_plus(secret), html.escape(secret)}
+    forms = {
+        secret,
+        json.dumps(secret)[1:-1],
+        quote(secret, safe=""),
+        quote_plus(secret),
+        html.escape(secret),
+    }
     return {f.encode() for f in forms if f}
 
 

@@ -62,7 +62,9 @@ class Workspace:
 
     def plan(self, runbook: Runbook | Path | str, params: dict[str, Any]) -> Plan:
         rb = runbook if isinstance(runbook, Runbook) else self.runbook(runbook)
-        return build_plan(rb, params, catalogue=self.catalogue, runbooks_root=self.runbooks_root, env=os.environ)
+        return build_plan(
+            rb, params, catalogue=self.catalogue, runbooks_root=self.runbooks_root, env=os.environ
+        )
 
     def login_plan(self, email: str | None) -> Plan:
         return self.plan(LOGIN_RUNBOOK, {"email": email} if email else {})

@@ -143,13 +143,11 @@ def _page_pattern(ctx: StepContext, a: Assertion, *, is_url: bool) -> str | re.P
 @kind("url")
 async def _url(ctx: StepContext, a: Assertion, timeout_ms: float) -> None:
     await expect(ctx.page).to_have_url(_page_pattern(ctx, a, is_url=True), timeout=timeout_ms)
-    return None
 
 
 @kind("title")
 async def _title(ctx: StepContext, a: Assertion, timeout_ms: float) -> None:
     await expect(ctx.page).to_have_title(_page_pattern(ctx, a, is_url=False), timeout=timeout_ms)
-    return None
 
 
 def describe(a: Assertion) -> str:
@@ -157,7 +155,9 @@ def describe(a: Assertion) -> str:
     subject = a.target.describe() if a.target is not None else ""
     if a.kind in ("text", "value", "url", "title"):
         verb, value = next(
-            (v, x) for v, x in (("equals", a.equals), ("contains", a.contains), ("matches", a.matches)) if x is not None
+            (v, x)
+            for v, x in (("equals", a.equals), ("contains", a.contains), ("matches", a.matches))
+            if x is not None
         )
         case = " (ignoring case)" if a.ignore_case else ""
         return f"{subject} {a.kind} {verb} {value!r}{case}".strip()

@@ -103,7 +103,9 @@ def action(
 ) -> Callable[[Callable[[StepContext, A], Awaitable[None]]], Callable[[StepContext, A], Awaitable[None]]]:
     """Register `fn` as the implementation of runbook action `name`."""
 
-    def register(fn: Callable[[StepContext, A], Awaitable[None]]) -> Callable[[StepContext, A], Awaitable[None]]:
+    def register(
+        fn: Callable[[StepContext, A], Awaitable[None]],
+    ) -> Callable[[StepContext, A], Awaitable[None]]:
         if name in REGISTRY:
             raise ValueError(f"action {name!r} registered twice")
         REGISTRY[name] = ActionSpec(name, fn, changes_state, dry_run, (fn.__doc__ or "").strip())

@@ -27,7 +27,9 @@ async def pause_for_operator(ctx: StepContext, args: PauseArgs) -> None:
         )
     ctx.prompt(args.message, args.timeout_ms)
     if not await ctx.condition(args.until, wait_ms=args.timeout_ms):
-        raise ActionError(f"the operator did not finish within {args.timeout_ms / 1000:.0f} s: {args.message}")
+        raise ActionError(
+            f"the operator did not finish within {args.timeout_ms / 1000:.0f} s: {args.message}"
+        )
 
 
 @action("fail", changes_state=False)

@@ -31,7 +31,9 @@ async def goto(ctx: StepContext, args: GotoArgs) -> None:
 @action("wait_for", changes_state=False)
 async def wait_for(ctx: StepContext, args: WaitForArgs) -> None:
     if args.url_matches is not None:
-        await ctx.page.wait_for_url(re.compile(args.url_matches), timeout=ctx.timeout_ms(), wait_until="commit")
+        await ctx.page.wait_for_url(
+            re.compile(args.url_matches), timeout=ctx.timeout_ms(), wait_until="commit"
+        )
         return
     if args.target is None:
         raise ActionError("wait_for needs a target or url_matches")

@@ -44,7 +44,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--dialect", choices=["2026", "2024"], default="2026", help="the portal's label dialect")
     p.add_argument("--headed", action="store_true")
     p.add_argument("--slow-mo", type=int, default=0, metavar="MS")
-    p.add_argument("--artifacts", type=Path, metavar="DIR", help="the run folder (default: runs/<time>-demo/)")
+    p.add_argument(
+        "--artifacts", type=Path, metavar="DIR", help="the run folder (default: runs/<time>-demo/)"
+    )
     p.set_defaults(func=run)
 
 
@@ -55,11 +57,18 @@ def state_checks(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[st
     delta = round(after["monthly_bill"] - before["monthly_bill"], 2)
     return [
         (f"{USER} holds Eco (was Pro)", tier == "Eco"),
-        (f"the old Pro license is deleted (Pro total {pro_before['total']} → {pro_after['total']})",
-         pro_after["total"] == pro_before["total"] - 1),
-        (f"no free Pro license left behind (available {pro_after['available']})",
-         pro_after["available"] == pro_before["available"]),
-        (f"monthly bill {before['monthly_bill']:.2f} → {after['monthly_bill']:.2f} CAD (−20.00 expected)", delta == -20),
+        (
+            f"the old Pro license is deleted (Pro total {pro_before['total']} → {pro_after['total']})",
+            pro_after["total"] == pro_before["total"] - 1,
+        ),
+        (
+            f"no free Pro license left behind (available {pro_after['available']})",
+            pro_after["available"] == pro_before["available"],
+        ),
+        (
+            f"monthly bill {before['monthly_bill']:.2f} → {after['monthly_bill']:.2f} CAD (−20.00 expected)",
+            delta == -20,
+        ),
     ]
 
 
@@ -73,7 +82,9 @@ def run(args: argparse.Namespace) -> int:
         print_diagnostics(err.diagnostics)
         return EXIT_INVALID
     redactor = Redactor(plan.secrets)
-    run_dir = RunDirectory.create("demo", path=args.artifacts, redactor=redactor, title="Demo: downgrade Pro → Eco")
+    run_dir = RunDirectory.create(
+        "demo", path=args.artifacts, redactor=redactor, title="Demo: downgrade Pro → Eco"
+    )
     with PortalServer(seed="demo", dialect=args.dialect) as portal:
         print(f"fake portal ({args.dialect} labels) at {portal.url}; downgrading {USER} from Pro to Eco")
         before = portal.state()

@@ -27,7 +27,9 @@ def add_auth_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_evidence_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--artifacts", type=Path, metavar="DIR", help="the run folder (default: runs/<time>-<runbook>/)")
+    p.add_argument(
+        "--artifacts", type=Path, metavar="DIR", help="the run folder (default: runs/<time>-<runbook>/)"
+    )
     p.add_argument(
         "--trace",
         choices=["on", "retain-on-failure", "off"],
@@ -40,7 +42,9 @@ def add_evidence_options(p: argparse.ArgumentParser) -> None:
         default="every_step",
         help="when to capture the page (default: after every step)",
     )
-    p.add_argument("--timeout", type=int, default=10_000, metavar="MS", help="per-action timeout (default 10000)")
+    p.add_argument(
+        "--timeout", type=int, default=10_000, metavar="MS", help="per-action timeout (default 10000)"
+    )
     p.add_argument("--quiet", action="store_true", help="print only failures and the summary")
 
 

@@ -56,7 +56,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="always open a browser for a person to log in (the default when the portal has no readable outbox)",
     )
-    p.add_argument("--wait", type=int, default=600, metavar="S", help="how long to wait for a person (default 600)")
+    p.add_argument(
+        "--wait", type=int, default=600, metavar="S", help="how long to wait for a person (default 600)"
+    )
     p.add_argument("--selectors", type=Path, metavar="DIR")
     p.set_defaults(func=run)
 
@@ -101,13 +103,19 @@ def _by_runbook(ws: Workspace, args: argparse.Namespace) -> int:
     if results and results[-1].status != "failed":
         print(f"saved the session of {args.email} to {args.save_state} (mode 0600)")
         return EXIT_OK
-    print(f"error: the login runbook did not complete: {results[-1].error if results else 'no result'}", file=sys.stderr)
+    print(
+        f"error: the login runbook did not complete: {results[-1].error if results else 'no result'}",
+        file=sys.stderr,
+    )
     return EXIT_FAILED
 
 
 async def _by_person(ws: Workspace, args: argparse.Namespace) -> int:
     if not sys.stdin.isatty():
-        print("error: the portal needs a person to log in (email link, SMS code): run this in a terminal", file=sys.stderr)
+        print(
+            "error: the portal needs a person to log in (email link, SMS code): run this in a terminal",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     async with open_browser(BrowserSettings(headed=True)) as browser:
         context = await browser.new_context(base_url=args.base_url)

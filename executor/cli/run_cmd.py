@@ -8,7 +8,12 @@ import sys
 from pathlib import Path
 
 from executor.cli.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, print_diagnostics, resolve_runbook
-from executor.cli.engine_options import add_auth_options, add_browser_options, add_evidence_options, engine_options
+from executor.cli.engine_options import (
+    add_auth_options,
+    add_browser_options,
+    add_evidence_options,
+    engine_options,
+)
 from executor.cli.plan_cmd import add_param_options, collect_params
 from executor.load.diagnostics import LoadError
 from executor.load.runbook_loader import infer_runbooks_root
@@ -44,7 +49,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_browser_options(p)
     add_auth_options(p)
     add_evidence_options(p)
-    p.add_argument("--selectors", type=Path, metavar="DIR", help="the selector catalogue (default: selectors/)")
+    p.add_argument(
+        "--selectors", type=Path, metavar="DIR", help="the selector catalogue (default: selectors/)"
+    )
     p.set_defaults(func=run)
 
 
@@ -67,7 +74,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INVALID
     if args.auth_state is not None and not args.auth_state.is_file():
-        print(f"error: --auth-state {args.auth_state}: no such file (make one with `runbook login`)", file=sys.stderr)
+        print(
+            f"error: --auth-state {args.auth_state}: no such file (make one with `runbook login`)",
+            file=sys.stderr,
+        )
         return EXIT_INVALID
 
     redactor = Redactor(plan.secrets)

@@ -67,13 +67,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     add_browser_options(c)
     add_auth_options(c)
-    c.add_argument("--page", action="append", default=[], metavar="NAME", help="only these pages (repeatable)")
+    c.add_argument(
+        "--page", action="append", default=[], metavar="NAME", help="only these pages (repeatable)"
+    )
     c.add_argument("--selectors", type=Path, metavar="DIR")
-    c.add_argument("--all", action="store_true", help="also list the entries skipped (shown only after an interaction)")
+    c.add_argument(
+        "--all", action="store_true", help="also list the entries skipped (shown only after an interaction)"
+    )
     c.set_defaults(func=run)
 
 
-async def check_catalogue(context: BrowserContext, catalogue: Catalogue, pages: list[str]) -> list[EntryCheck]:
+async def check_catalogue(
+    context: BrowserContext, catalogue: Catalogue, pages: list[str]
+) -> list[EntryCheck]:
     page = context.pages[0] if context.pages else await context.new_page()
     checks: list[EntryCheck] = []
     for name, cat_page in catalogue.pages.items():
@@ -81,7 +87,9 @@ async def check_catalogue(context: BrowserContext, catalogue: Catalogue, pages: 
             continue
         entries = [e for e in catalogue.entries.values() if e.page == name]
         if cat_page.path is None:
-            checks += [EntryCheck(e.name, name, "skipped", "the page has no path", e.required) for e in entries]
+            checks += [
+                EntryCheck(e.name, name, "skipped", "the page has no path", e.required) for e in entries
+            ]
             continue
         await page.goto(cat_page.path)
         for entry in entries:
@@ -91,7 +99,9 @@ async def check_catalogue(context: BrowserContext, catalogue: Catalogue, pages: 
 
 async def _check_entry(page, catalogue: Catalogue, entry: CatalogueEntry) -> EntryCheck:  # type: ignore[no-untyped-def]
     if not entry.check:
-        return EntryCheck(entry.name, entry.page, "skipped", "shown only after an interaction", entry.required)
+        return EntryCheck(
+            entry.name, entry.page, "skipped", "shown only after an interaction", entry.required
+        )
     ref = TargetRef(entry=entry.name, args=dict(entry.example_args))
     try:
         found = await resolve(page, catalogue, ref, timeout_ms=RESOLVE_TIMEOUT_MS)
@@ -105,7 +115,13 @@ async def _check_entry(page, catalogue: Catalogue, entry: CatalogueEntry) -> Ent
     return EntryCheck(entry.name, entry.page, "matched", found.description, entry.required)
 
 
-STYLES = {"matched": "green", "fallback": "yellow", "missing": "bold red", "ambiguous": "bold red", "skipped": "dim"}
+STYLES = {
+    "matched": "green",
+    "fallback": "yellow",
+    "missing": "bold red",
+    "ambiguous": "bold red",
+    "skipped": "dim",
+}
 
 
 def print_checks(checks: list[EntryCheck], console: Console, *, show_skipped: bool = False) -> None:
@@ -116,7 +132,9 @@ def print_checks(checks: list[EntryCheck], console: Console, *, show_skipped: bo
     for c in sorted(checks, key=lambda c: (order[c.status], c.entry)):
         if c.status == "skipped" and not show_skipped:
             continue
-        status = c.status if c.required or c.status not in ("missing", "ambiguous") else f"{c.status} (optional)"
+        status = (
+            c.status if c.required or c.status not in ("missing", "ambiguous") else f"{c.status} (optional)"
+        )
         table.add_row(escape(c.entry), f"[{STYLES[c.status]}]{status}[/]", escape(c.detail))
     console.print(table)
     counts: dict[str, int] = {}

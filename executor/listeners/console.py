@@ -35,7 +35,9 @@ def _seconds(ms: float) -> str:
 
 
 class ConsoleListener:
-    def __init__(self, console: Console | None = None, *, quiet: bool = False, live: bool | None = None) -> None:
+    def __init__(
+        self, console: Console | None = None, *, quiet: bool = False, live: bool | None = None
+    ) -> None:
         self.console = console or Console(stderr=True, highlight=False)
         self.quiet = quiet
         self.use_live = self.console.is_terminal if live is None else live
@@ -65,27 +67,27 @@ class ConsoleListener:
 
     # --- events ---
 
-    def _on_JobStarted(self, e: JobStarted) -> None:  # noqa: N802 - named after the event
+    def _on_JobStarted(self, e: JobStarted) -> None:
         if not self.quiet:
             self.console.print(
                 f"[bold]▶ {escape(e.runbook)}[/] [dim]({escape(e.job_id)}, {e.step_count} steps, {escape(e.base_url)})[/]"
             )
 
-    def _on_StepStarted(self, e: StepStarted) -> None:  # noqa: N802
+    def _on_StepStarted(self, e: StepStarted) -> None:
         self._show_running(f"{'  ' * e.depth}{e.step_id} {e.title}")
 
-    def _on_StepRetrying(self, e: StepRetrying) -> None:  # noqa: N802
+    def _on_StepRetrying(self, e: StepRetrying) -> None:
         if not self.quiet:
             self.console.print(f"    [dim]↻ step {escape(e.step_id)} attempt {e.attempt} failed, retrying[/]")
 
-    def _on_OperatorPrompt(self, e: OperatorPrompt) -> None:  # noqa: N802
+    def _on_OperatorPrompt(self, e: OperatorPrompt) -> None:
         self._stop_live()
         self.console.print(
             f"[bold yellow]⏸ operator needed[/] (step {escape(e.step_id)}, up to {_seconds(e.timeout_ms)}): "
             f"{escape(e.message)}"
         )
 
-    def _on_StepFinished(self, e: StepFinished) -> None:  # noqa: N802
+    def _on_StepFinished(self, e: StepFinished) -> None:
         if self.quiet and e.status in ("passed", "skipped"):
             return
         mark, style = MARKS[e.status]
@@ -100,17 +102,19 @@ class ConsoleListener:
         if e.error and e.status in ("failed", "warned"):
             self.console.print(f"{indent}  [{style}]{escape(e.error)}[/]")
 
-    def _on_JobFinished(self, e: JobFinished) -> None:  # noqa: N802
+    def _on_JobFinished(self, e: JobFinished) -> None:
         self._stop_live()
         mark, style = MARKS[e.status]
         counts = ", ".join(f"{n} {status}" for status, n in sorted(e.counts.items()))
-        self.console.print(f"[{style}]{mark} {escape(e.job_id)} {e.status}[/] [dim]({counts}; {_seconds(e.duration_ms)})[/]")
+        self.console.print(
+            f"[{style}]{mark} {escape(e.job_id)} {e.status}[/] [dim]({counts}; {_seconds(e.duration_ms)})[/]"
+        )
         if e.error:
             self.console.print(f"  [{style}]{escape(e.error)}[/]")
         for artifact in e.artifacts:
             self.console.print(f"  [dim]{artifact.label}: {escape(artifact.path)}[/]")
 
-    def _on_RunFinished(self, e: RunFinished) -> None:  # noqa: N802
+    def _on_RunFinished(self, e: RunFinished) -> None:
         self._stop_live()
         if len(e.jobs) == 0:
             return

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import quote
@@ -206,9 +207,7 @@ def render_html(events: Iterable[Event], report_path: Path | str, title: str = "
             first = job.first_failure
             step_view = next((s for s in steps if s["e"] is first), None)
             failures.append((view, step_view))
-    counts: dict[str, int] = {}
-    for j in jobs:
-        counts[j["status"]] = counts.get(j["status"], 0) + 1
+    counts = Counter(job.status for job in run.jobs.values())
     return _COMPILED.render(
         title=title,
         status=run.status,

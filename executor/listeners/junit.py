@@ -37,7 +37,11 @@ def failure_text(step: StepFinished) -> str:
 def _testcase(suite: ET.Element, job: JobData) -> tuple[bool, float]:
     duration = (job.finished.duration_ms if job.finished else 0.0) / 1000
     case = ET.SubElement(
-        suite, "testcase", classname=_clean(f"runbooks.{job.runbook}"), name=_clean(job.job_id), time=f"{duration:.3f}"
+        suite,
+        "testcase",
+        classname=_clean(f"runbooks.{job.runbook}"),
+        name=_clean(job.job_id),
+        time=f"{duration:.3f}",
     )
     failed = job.status == "failed"
     if failed:
@@ -45,7 +49,10 @@ def _testcase(suite: ET.Element, job: JobData) -> tuple[bool, float]:
         failure = ET.SubElement(case, "failure", message=_clean(error), type="StepFailed")
         step = job.first_failure
         failure.text = _clean(failure_text(step) if step else error)
-    out = [f"{s.status:8} {s.step_id} {s.title} ({s.location})" + (f" — {s.reason}" if s.reason else "") for s in job.steps]
+    out = [
+        f"{s.status:8} {s.step_id} {s.title} ({s.location})" + (f" — {s.reason}" if s.reason else "")
+        for s in job.steps
+    ]
     if out:
         ET.SubElement(case, "system-out").text = _clean("\n".join(out))
     return failed, duration

@@ -19,7 +19,9 @@ def _level(event: Event) -> str:
 
 
 class LogFileListener:
-    def __init__(self, path: Path | str, redactor: Redactor | None = None, *, level: int = logging.INFO) -> None:
+    def __init__(
+        self, path: Path | str, redactor: Redactor | None = None, *, level: int = logging.INFO
+    ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._stream = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()

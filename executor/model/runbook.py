@@ -50,7 +50,17 @@ class TargetRef(Frozen):
 
 
 AssertionKind = Literal[
-    "visible", "hidden", "text", "value", "count", "url", "title", "checked", "unchecked", "enabled", "disabled"
+    "visible",
+    "hidden",
+    "text",
+    "value",
+    "count",
+    "url",
+    "title",
+    "checked",
+    "unchecked",
+    "enabled",
+    "disabled",
 ]
 
 

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Coroutine, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,16 +20,15 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "unit" / "engine"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from engine_site import PAGES  # noqa: E402 - needs the path above
+from engine_site import PAGES
+from playwright.async_api import Browser, Page
 
-from playwright.async_api import Browser, Page  # noqa: E402
-
-from executor.browser import BrowserSettings, find_chromium, open_browser  # noqa: E402
-from executor.engine import EngineOptions, JobResult  # noqa: E402
-from executor.events import Bus, Recorder  # noqa: E402
-from executor.model.catalogue import Catalogue  # noqa: E402
-from executor.model.plan import Plan  # noqa: E402
-from executor.run_api import run_plan  # noqa: E402
+from executor.browser import BrowserSettings, find_chromium, open_browser
+from executor.engine import EngineOptions, JobResult
+from executor.events import Bus, Recorder
+from executor.model.catalogue import Catalogue
+from executor.model.plan import Plan
+from executor.run_api import run_plan
 
 T = TypeVar("T")
 
@@ -38,7 +37,7 @@ if find_chromium() is None:  # pragma: no cover - the machine has no browser at 
 
 
 class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         path = urlsplit(self.path).path
         body = PAGES.get(path)
         if body is None:
@@ -53,7 +52,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         # Every form post answers with a redirect (post/redirect/get), like the portal.
         length = int(self.headers.get("Content-Length", 0))
         self.rfile.read(length)
@@ -61,7 +60,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Location", "/done")
         self.end_headers()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep test output quiet
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -71,7 +70,7 @@ class Site:
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> Site:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 
@@ -103,7 +102,7 @@ class BrowserThread:
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 120) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
-    def __enter__(self) -> BrowserThread:
+    def __enter__(self) -> Self:
         self.thread.start()
 
         async def start() -> Browser:

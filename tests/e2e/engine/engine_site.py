@@ -91,7 +91,12 @@ def site_catalogue():  # type: ignore[no-untyped-def]
         entry("page.details", role("region", "Details")),
         entry("page.missing", role("button", "Nope"), by("test_id", "nope"), by("css", "#nope")),
         entry("users.row", role("row", "/^{email}\\b/"), args=("email",)),
-        entry("users.manage", role("button", "Manage", exact=True), args=("email",), within=("users.row", {"email": "{email}"})),
+        entry(
+            "users.manage",
+            role("button", "Manage", exact=True),
+            args=("email",),
+            within=("users.row", {"email": "{email}"}),
+        ),
         entry("users.any_manage", role("button", "Manage", exact=True)),
         entry("users.rows", role("row")),
         entry("licenses.heading", role("heading", "License and Purchase Management")),

@@ -45,7 +45,9 @@ def test_use_runs_children_in_their_own_vars_and_outputs_become_vars(engine_run)
     sub = _sub_runbook(inner, outputs={"who": "{{ vars.inner }}"})
     use_step = planned(use("pick_user", 3), "2", children=(planned(inner, "2.1", runbook="pick_user"),))
     use_step = use_step.model_copy(update={"sub_runbook": sub})
-    later = planned(fill("form.email", "{{ vars.who }}@x.test", 5), "3").model_copy(update={"needs_runtime": True})
+    later = planned(fill("form.email", "{{ vars.who }}@x.test", 5), "3").model_copy(
+        update={"needs_runtime": True}
+    )
     p = plan(
         goto("/", 1),
         use_step,
@@ -65,7 +67,9 @@ def test_use_runs_children_in_their_own_vars_and_outputs_become_vars(engine_run)
 
 def test_a_failing_child_fails_its_use_step_and_stops_the_job(engine_run) -> None:
     bad = click("page.missing", 9, timeout_ms=200)
-    use_step = planned(use("pick_user", 3, name="Pick the user"), "2", children=(planned(bad, "2.1", runbook="pick_user"),))
+    use_step = planned(
+        use("pick_user", 3, name="Pick the user"), "2", children=(planned(bad, "2.1", runbook="pick_user"),)
+    )
     p = plan(goto("/", 1), use_step, goto("/licenses", 4))
     result, rec = engine_run(p, CAT)
     statuses = {e.step_id: e.status for e in rec.of(StepFinished)}
@@ -97,7 +101,10 @@ def test_session_expiry_stops_the_job_with_a_clear_message(engine_run) -> None:
     assert result.error == "session expired: run `runbook login` again"
     last = rec.of(StepFinished)[-1]
     assert last.step_id == "2" and last.status == "failed"
-    assert last.error == "step 2 'click menu.expiring' (runbooks/test_runbook.yaml:2:5): session expired: run `runbook login` again"
+    assert (
+        last.error
+        == "step 2 'click menu.expiring' (runbooks/test_runbook.yaml:2:5): session expired: run `runbook login` again"
+    )
     assert rec.of(JobFinished)[0].not_run == ("click form.save", "goto /")
 
 

@@ -23,7 +23,9 @@ def test_each_candidate_kind_finds_its_element(on_page) -> None:
         entry("k.text", by("text", "Available Eco licenses")),
         entry("k.test_id", by("test_id", "available")),
         entry("k.css", by("css", "#token")),
-        entry("k.placeholder_miss_then_role", by("placeholder", "nothing here"), role("heading", "My account")),
+        entry(
+            "k.placeholder_miss_then_role", by("placeholder", "nothing here"), role("heading", "My account")
+        ),
         entry("k.has_text", role("row", has_text="bob@x.test")),
     )
 

@@ -5,7 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from engine_builders import a, check, click, expect, extract, fill, goto, plan, ref, retry, select, set_vars, when
+from engine_builders import (
+    a,
+    check,
+    click,
+    expect,
+    extract,
+    fill,
+    goto,
+    plan,
+    ref,
+    retry,
+    select,
+    set_vars,
+    when,
+)
 from engine_site import site_catalogue
 
 from executor.events import JobFinished, JobStarted, StepFinished, StepStarted
@@ -21,7 +35,9 @@ def test_a_small_plan_runs_end_to_end(engine_run) -> None:
         fill("form.email", "ann@x.test", 6),
         select("form.role", "Administrator", 8),
         check("form.accept", 10),
-        click("form.save", 12, expect=(a("text", "page.status", contains="Saved ann@x.test as Administrator"),)),
+        click(
+            "form.save", 12, expect=(a("text", "page.status", contains="Saved ann@x.test as Administrator"),)
+        ),
         extract("available", "page.available", 16, what="text", pattern=r"(\d+)", as_type="int"),
         set_vars(18, greeting="hello"),
         click("menu.licenses", 20, expect=(a("url", contains="/licenses"), a("visible", "licenses.heading"))),
@@ -83,7 +99,12 @@ def test_plan_time_skip_reason_is_honoured(engine_run) -> None:
 def test_failed_expectation_says_step_location_expected_and_found(engine_run) -> None:
     p = plan(
         goto("/", 1),
-        click("form.save", 7, name="Save the profile", expect=(a("text", "page.status", contains="Saved zed@x.test"),)),
+        click(
+            "form.save",
+            7,
+            name="Save the profile",
+            expect=(a("text", "page.status", contains="Saved zed@x.test"),),
+        ),
         click("form.save", 9),
     )
     result, rec = engine_run(p, CAT)
@@ -99,10 +120,15 @@ def test_failed_expectation_says_step_location_expected_and_found(engine_run) ->
 
 
 def test_assertion_message_comes_first(engine_run) -> None:
-    p = plan(goto("/", 1), expect(a("visible", ref("users.row", email="zed@x.test"), message="user zed not found"), line=4))
+    p = plan(
+        goto("/", 1),
+        expect(a("visible", ref("users.row", email="zed@x.test"), message="user zed not found"), line=4),
+    )
     result, _ = engine_run(p, CAT)
     assert result.error is not None
-    assert result.error.startswith("step 2 'expect' (runbooks/test_runbook.yaml:4:5): user zed not found (expected")
+    assert result.error.startswith(
+        "step 2 'expect' (runbooks/test_runbook.yaml:4:5): user zed not found (expected"
+    )
     assert "users.row(email=zed@x.test) not found" in result.error
 
 
@@ -110,7 +136,9 @@ def test_action_error_is_summarised(engine_run) -> None:
     p = plan(goto("/", 1), click("form.locked", 2, timeout_ms=400))
     result, _ = engine_run(p, CAT)
     assert result.error is not None
-    assert result.error.startswith("step 2 'click form.locked' (runbooks/test_runbook.yaml:2:5): click form.locked: ")
+    assert result.error.startswith(
+        "step 2 'click form.locked' (runbooks/test_runbook.yaml:2:5): click form.locked: "
+    )
     assert result.error.endswith(
         "Locator.click: timed out after 400 ms (waiting for element to be visible, enabled and stable; "
         "element is not enabled)"
@@ -134,5 +162,7 @@ def test_fail_step_stops_the_job_with_its_message(engine_run) -> None:
 
     p = plan(goto("/", 1), fail("bob holds Eco, nothing was changed", 2), goto("/licenses", 3))
     result, rec = engine_run(p, CAT)
-    assert result.error == "step 2 'fail' (runbooks/test_runbook.yaml:2:5): bob holds Eco, nothing was changed"
+    assert (
+        result.error == "step 2 'fail' (runbooks/test_runbook.yaml:2:5): bob holds Eco, nothing was changed"
+    )
     assert len(rec.of(StepFinished)) == 2

@@ -10,7 +10,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from executor.model.base import SourceSpan
-from executor.model.catalogue import Candidate, Catalogue, CatalogueEntry, CataloguePage, EntryScope, TextMatch
+from executor.model.catalogue import (
+    Candidate,
+    Catalogue,
+    CatalogueEntry,
+    CataloguePage,
+    EntryScope,
+    TextMatch,
+)
 from executor.model.plan import Plan, PlannedStep
 from executor.model.runbook import (
     Assertion,
@@ -54,7 +61,9 @@ def text(value: str, *, exact: bool = False) -> TextMatch:
     return TextMatch(value=value, exact=exact)
 
 
-def role(role_name: str, name: str | None = None, *, exact: bool = False, has_text: str | None = None) -> Candidate:
+def role(
+    role_name: str, name: str | None = None, *, exact: bool = False, has_text: str | None = None
+) -> Candidate:
     return Candidate(
         kind="role",
         role=role_name,
@@ -182,7 +191,9 @@ def retry(attempts: int = 3, delay_ms: int = 10) -> RetryPolicy:
 # --- plans ---------------------------------------------------------------------------------------
 
 
-def planned(s: Step, id: str, children: tuple[PlannedStep, ...] = (), runbook: str = "test_runbook") -> PlannedStep:
+def planned(
+    s: Step, id: str, children: tuple[PlannedStep, ...] = (), runbook: str = "test_runbook"
+) -> PlannedStep:
     return PlannedStep(id=id, step=s, runbook=runbook, children=children)
 
 
@@ -197,9 +208,12 @@ def plan(
         Param(name=k, secret=True) for k in (secret_params or {})
     )
     all_params = {**(params or {}), **(secret_params or {})}
-    runbook = Runbook(name=name, path=RUNBOOK_PATH, params=declared, steps=tuple(
-        s.step if isinstance(s, PlannedStep) else s for s in steps
-    ))
+    runbook = Runbook(
+        name=name,
+        path=RUNBOOK_PATH,
+        params=declared,
+        steps=tuple(s.step if isinstance(s, PlannedStep) else s for s in steps),
+    )
     planned_steps = tuple(
         s if isinstance(s, PlannedStep) else planned(s, str(i + 1), runbook=name) for i, s in enumerate(steps)
     )
@@ -224,8 +238,12 @@ def synthetic_events(artifacts: str = "/runs/r1", secret: str = "hunter2-secret"
         Timings,
     )
 
-    fallback = LocatorMatch("licenses.page_link", "licenses.page_link", 1, 3, "role=link name=/^Licen[cs]e/i", True)
-    first = LocatorMatch("licenses.checkout", "licenses.checkout", 0, 2, "role=button name='Proceed to checkout'", False)
+    fallback = LocatorMatch(
+        "licenses.page_link", "licenses.page_link", 1, 3, "role=link name=/^Licen[cs]e/i", True
+    )
+    first = LocatorMatch(
+        "licenses.checkout", "licenses.checkout", 0, 2, "role=button name='Proceed to checkout'", False
+    )
     ok_assert = AssertionResult("visible", "licenses.heading visible", "passed", target="licenses.heading")
     bad_assert = AssertionResult(
         "text",
@@ -235,48 +253,108 @@ def synthetic_events(artifacts: str = "/runs/r1", secret: str = "hunter2-secret"
         error="found '25.00'",
         message="the total must be 27.00 <CAD>",
     )
-    skipped_assert = AssertionResult("visible", "dialog.checkout visible", "not_checked", target="dialog.checkout")
+    skipped_assert = AssertionResult(
+        "visible", "dialog.checkout visible", "not_checked", target="dialog.checkout"
+    )
     return [
         RunStarted(run_id="r1", base_url="http://portal.test", job_count=2, artifacts_dir=artifacts),
-        JobStarted("r1", "downgrade", "downgrade_license", "runbooks/downgrade_license.yaml", "http://portal.test",
-                   {"user_email": "user03@acme.example", "password": secret}, 2, f"{artifacts}/downgrade"),
-        StepStarted("downgrade", "1", "Open the license page", "click", "runbooks/downgrade_license.yaml:31:5"),
-        StepFinished(
-            job_id="downgrade", step_id="1", title="Open the license page", action="click",
-            source="runbooks/downgrade_license.yaml:31:5", status="passed", runbook="downgrade_license",
-            target="licenses.page_link", yaml="- click: licenses.page_link", matches=(fallback,),
-            assertions=(ok_assert,), timings=Timings(40, 5, 20, 70),
-            artifacts=(Artifact("screenshot", f"{artifacts}/downgrade/001-open-the-license-page.jpg", "shot"),),
+        JobStarted(
+            "r1",
+            "downgrade",
+            "downgrade_license",
+            "runbooks/downgrade_license.yaml",
+            "http://portal.test",
+            {"user_email": "user03@acme.example", "password": secret},
+            2,
+            f"{artifacts}/downgrade",
+        ),
+        StepStarted(
+            "downgrade", "1", "Open the license page", "click", "runbooks/downgrade_license.yaml:31:5"
         ),
         StepFinished(
-            job_id="downgrade", step_id="2", title="Type the password", action="fill",
-            source="runbooks/downgrade_license.yaml:35:5", status="passed", runbook="downgrade_license",
-            target="login.password", yaml=f"- fill: {{target: login.password, value: {secret}}}",
-            step={"args": {"value": secret}}, timings=Timings(10, 0, 15, 30),
+            job_id="downgrade",
+            step_id="1",
+            title="Open the license page",
+            action="click",
+            source="runbooks/downgrade_license.yaml:31:5",
+            status="passed",
+            runbook="downgrade_license",
+            target="licenses.page_link",
+            yaml="- click: licenses.page_link",
+            matches=(fallback,),
+            assertions=(ok_assert,),
+            timings=Timings(40, 5, 20, 70),
+            artifacts=(
+                Artifact("screenshot", f"{artifacts}/downgrade/001-open-the-license-page.jpg", "shot"),
+            ),
         ),
-        JobFinished("r1", "downgrade", "downgrade_license", "passed", 1500.0, {"passed": 2},
-                    outputs={"old_tier": "Pro"}, artifacts_dir=f"{artifacts}/downgrade"),
-        JobStarted("r1", "buy <script>", "buy_licenses", "runbooks/buy_licenses.yaml", "http://portal.test",
-                   {}, 3, f"{artifacts}/buy"),
         StepFinished(
-            job_id="buy <script>", step_id="1", title="Proceed to checkout <b>now</b>", action="click",
-            source="runbooks/buy_licenses.yaml:12:5", status="failed", runbook="buy_licenses",
+            job_id="downgrade",
+            step_id="2",
+            title="Type the password",
+            action="fill",
+            source="runbooks/downgrade_license.yaml:35:5",
+            status="passed",
+            runbook="downgrade_license",
+            target="login.password",
+            yaml=f"- fill: {{target: login.password, value: {secret}}}",
+            step={"args": {"value": secret}},
+            timings=Timings(10, 0, 15, 30),
+        ),
+        JobFinished(
+            "r1",
+            "downgrade",
+            "downgrade_license",
+            "passed",
+            1500.0,
+            {"passed": 2},
+            outputs={"old_tier": "Pro"},
+            artifacts_dir=f"{artifacts}/downgrade",
+        ),
+        JobStarted(
+            "r1",
+            "buy <script>",
+            "buy_licenses",
+            "runbooks/buy_licenses.yaml",
+            "http://portal.test",
+            {},
+            3,
+            f"{artifacts}/buy",
+        ),
+        StepFinished(
+            job_id="buy <script>",
+            step_id="1",
+            title="Proceed to checkout <b>now</b>",
+            action="click",
+            source="runbooks/buy_licenses.yaml:12:5",
+            status="failed",
+            runbook="buy_licenses",
             target="licenses.checkout",
             yaml="- click: licenses.checkout\n  expect:\n  - text: {target: licenses.summary_total, contains: '27.00'}",
             error="step 1 'Proceed to checkout <b>now</b>' (runbooks/buy_licenses.yaml:12:5): the total must be "
             "27.00 <CAD> (expected licenses.summary_total text contains '27.00': found '25.00')",
-            matches=(first,), assertions=(bad_assert, skipped_assert), timings=Timings(30, 5000, 25, 5100),
+            matches=(first,),
+            assertions=(bad_assert, skipped_assert),
+            timings=Timings(30, 5000, 25, 5100),
             artifacts=(
                 Artifact("screenshot", f"{artifacts}/buy/001-proceed-failure.jpg", "page at failure"),
                 Artifact("html", f"{artifacts}/buy/001-proceed-failure.html", "page HTML"),
                 Artifact("aria", f"{artifacts}/buy/001-proceed-failure.aria.yaml", "aria snapshot"),
             ),
         ),
-        JobFinished("r1", "buy <script>", "buy_licenses", "failed", 5200.0, {"failed": 1},
-                    error="step 1 'Proceed to checkout <b>now</b>' (runbooks/buy_licenses.yaml:12:5): the total must "
-                    "be 27.00 <CAD> (expected licenses.summary_total text contains '27.00': found '25.00')",
-                    failed_step="1", not_run=("Accept the terms", "Pay"),
-                    artifacts=(Artifact("trace", f"{artifacts}/buy/trace.zip", "Playwright trace"),),
-                    artifacts_dir=f"{artifacts}/buy"),
+        JobFinished(
+            "r1",
+            "buy <script>",
+            "buy_licenses",
+            "failed",
+            5200.0,
+            {"failed": 1},
+            error="step 1 'Proceed to checkout <b>now</b>' (runbooks/buy_licenses.yaml:12:5): the total must "
+            "be 27.00 <CAD> (expected licenses.summary_total text contains '27.00': found '25.00')",
+            failed_step="1",
+            not_run=("Accept the terms", "Pay"),
+            artifacts=(Artifact("trace", f"{artifacts}/buy/trace.zip", "Playwright trace"),),
+            artifacts_dir=f"{artifacts}/buy",
+        ),
         RunFinished("r1", "failed", 6800.0, {"passed": 1, "failed": 1}),
     ]

@@ -7,7 +7,7 @@ from engine_builders import synthetic_events
 
 from executor import actions
 from executor.actions.assertions import KINDS
-from executor.engine import redact_event
+from executor.events import redact_event
 from executor.events import Bus, Recorder, StepFinished, to_dict
 from executor.model.runbook import ACTION_ARGS, AssertionKind
 from executor.redaction import Redactor

@@ -27,7 +27,10 @@ def test_step_yaml_reads_like_the_runbook() -> None:
         name="Proceed to checkout",
         destructive=True,
         when=when("True"),
-        expect=(a("visible", "dialog.checkout"), a("text", "licenses.total", contains="27.00", message="wrong total")),
+        expect=(
+            a("visible", "dialog.checkout"),
+            a("text", "licenses.total", contains="27.00", message="wrong total"),
+        ),
     )
     assert step_yaml(step) == (
         "- click: licenses.checkout\n"
@@ -47,22 +50,33 @@ def test_step_yaml_with_target_args_and_default_titles() -> None:
     from engine_builders import ref
 
     step = fill(ref("users.email", row="3"), "ann@x.test", 2)
-    assert step_yaml(step) == "- fill:\n    target:\n      target: users.email\n      args:\n        row: '3'\n    value: ann@x.test"
+    assert (
+        step_yaml(step)
+        == "- fill:\n    target:\n      target: users.email\n      args:\n        row: '3'\n    value: ann@x.test"
+    )
     assert title_of(step) == "fill users.email(row=3)"
     assert title_of(click("a.b", name="Named")) == "Named"
 
 
 def test_placeholders_are_filled_and_escaped_inside_regexes() -> None:
-    assert fill_placeholders("/^{email}\\b/", {"email": "a.b+c@x.test"}, regex=True) == "/^a\\.b\\+c@x\\.test\\b/"
+    assert (
+        fill_placeholders("/^{email}\\b/", {"email": "a.b+c@x.test"}, regex=True)
+        == "/^a\\.b\\+c@x\\.test\\b/"
+    )
     assert fill_placeholders("Quantity of {tier} licenses", {"tier": "Eco"}) == "Quantity of Eco licenses"
-    assert fill_placeholders("^\\d{2}$ {tier}", {"tier": "Pro"}, regex=True) == "^\\d{2}$ Pro"  # a quantifier stays
+    assert (
+        fill_placeholders("^\\d{2}$ {tier}", {"tier": "Pro"}, regex=True) == "^\\d{2}$ Pro"
+    )  # a quantifier stays
     assert js_escape("a(b)[c]/d") == "a\\(b\\)\\[c\\]\\/d"
 
 
 def test_filled_candidates_describe_what_was_tried() -> None:
     regex = role("row", "/^{tier}\\b/i")
     assert describe(filled_candidate(regex, {"tier": "Pro+"})) == "role=row name=/^Pro\\+\\b/i"
-    assert describe(filled_candidate(by("test_id", "licenses-{tier}"), {"tier": "Eco"})) == "test_id='licenses-Eco'"
+    assert (
+        describe(filled_candidate(by("test_id", "licenses-{tier}"), {"tier": "Eco"}))
+        == "test_id='licenses-Eco'"
+    )
     assert describe(role("row", has_text="bob")) == "role=row has_text='bob'"
     assert describe(by("css", "#x")) == "css='#x'"
     assert text("/^a$/i").ignore_case and text("/^a$/").regex and not text("plain").regex
@@ -77,7 +91,7 @@ def test_playwright_errors_are_summarised() -> None:
     missing = "Locator expected to be visible\nActual value: None\nError: element(s) not found \nCall log:\n"
     assert actual_value(missing) == "element(s) not found"
     click_error = (
-        "Locator.click: Timeout 300ms exceeded.\nCall log:\n  - waiting for get_by_role(\"button\")\n"
+        'Locator.click: Timeout 300ms exceeded.\nCall log:\n  - waiting for get_by_role("button")\n'
         "    - locator resolved to <button disabled>B</button>\n  - attempting click action\n"
         "    2 × waiting for element to be visible, enabled and stable\n      - element is not enabled\n"
         "    - retrying click action\n    - waiting 20ms\n"
@@ -101,7 +115,9 @@ def test_find_chromium_falls_back_to_path(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.delenv("RUNBOOK_CHROMIUM", raising=False)
     monkeypatch.setattr(browser, "_managed_chromium", lambda: None)
     monkeypatch.setattr(browser.os, "access", lambda path, mode: False)
-    monkeypatch.setattr(browser.shutil, "which", lambda name: f"/bin/{name}" if name == "google-chrome" else None)
+    monkeypatch.setattr(
+        browser.shutil, "which", lambda name: f"/bin/{name}" if name == "google-chrome" else None
+    )
     assert browser.find_chromium() == "/bin/google-chrome"
     monkeypatch.setattr(browser.shutil, "which", lambda name: None)
     assert browser.find_chromium() is None
@@ -116,8 +132,13 @@ def test_launch_args_flags_sandbox_and_executable(monkeypatch: pytest.MonkeyPatc
     args = browser.launch_args(headed=True, slow_mo_ms=50)
     assert args == {
         "headless": False,
-        "args": ["--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-sandbox"],
+        "args": [
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-sandbox",
+        ],
         "executable_path": "/usr/bin/chromium",
         "slow_mo": 50,
     }
@@ -130,7 +151,9 @@ def test_launch_args_flags_sandbox_and_executable(monkeypatch: pytest.MonkeyPatc
 def test_pytest_playwright_launch_args_win_over_ours(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(browser, "find_chromium", lambda: "/usr/bin/chromium")
     monkeypatch.setattr(browser, "_managed_chromium", lambda: None)
-    merged = merged_launch_args({"headless": False, "slow_mo": 100, "args": ["--lang=fr"]}, headed=False, slow_mo_ms=0)
+    merged = merged_launch_args(
+        {"headless": False, "slow_mo": 100, "args": ["--lang=fr"]}, headed=False, slow_mo_ms=0
+    )
     assert merged["headless"] is False and merged["slow_mo"] == 100
     assert merged["executable_path"] == "/usr/bin/chromium"
     assert merged["args"][0] == "--disable-gpu" and merged["args"][-1] == "--lang=fr"

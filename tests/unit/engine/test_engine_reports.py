@@ -11,9 +11,16 @@ from pathlib import Path
 from engine_builders import synthetic_events
 from rich.console import Console
 
-from executor.engine import redact_event
+from executor.events import redact_event
 from executor.events import RunFinished, RunStarted
-from executor.listeners import ConsoleListener, HtmlReportListener, JUnitListener, LogFileListener, render_html, render_junit
+from executor.listeners import (
+    ConsoleListener,
+    HtmlReportListener,
+    JUnitListener,
+    LogFileListener,
+    render_html,
+    render_junit,
+)
 from executor.redaction import Redactor
 
 SECRET = "hunter2-secret"
@@ -39,7 +46,10 @@ def test_html_report_summary_failures_first_and_escaped(tmp_path: Path) -> None:
     # fallback badge, timings, assertions with their status, not-run steps
     assert '<span class="badge fallback">fallback 2 of 3</span>' in html
     assert '<span class="badge">first candidate</span>' in html
-    assert '<li class="failed">licenses.summary_total text contains &#39;27.00&#39;: <em>found &#39;25.00&#39;</em>' in html
+    assert (
+        '<li class="failed">licenses.summary_total text contains &#39;27.00&#39;: <em>found &#39;25.00&#39;</em>'
+        in html
+    )
     assert '<li class="not_checked">dialog.checkout visible (not checked)</li>' in html
     assert "act 30 ms · assert 5.00 s · shot 25 ms" in html
     assert "not run</span> Accept the terms" in html
@@ -53,7 +63,7 @@ def test_html_report_links_artifacts_relatively(tmp_path: Path) -> None:
     assert 'href="buy/001-proceed-failure.aria.yaml">aria snapshot</a>' in html
     assert 'href="buy/trace.zip">trace</a>' in html
     assert str(tmp_path) not in html  # nothing absolute: the folder can be moved or zipped
-    assert not re.search(r'<link[^>]+stylesheet|<script src=', html)  # self-contained
+    assert not re.search(r"<link[^>]+stylesheet|<script src=", html)  # self-contained
 
 
 def test_html_listener_writes_on_run_finished(tmp_path: Path) -> None:
@@ -75,7 +85,9 @@ def test_junit_one_testcase_per_job_failure_is_the_yaml_step(tmp_path: Path) -> 
     assert cases["downgrade"].find("failure") is None
     failure = cases["buy <script>"].find("failure")
     assert failure is not None
-    assert failure.get("message", "").startswith("step 1 'Proceed to checkout <b>now</b>' (runbooks/buy_licenses")
+    assert failure.get("message", "").startswith(
+        "step 1 'Proceed to checkout <b>now</b>' (runbooks/buy_licenses"
+    )
     body = failure.text or ""
     assert body.startswith("runbooks/buy_licenses.yaml:12: step 1 'Proceed to checkout <b>now</b>'")
     assert "- click: licenses.checkout\n  expect:" in body

@@ -1,0 +1,77 @@
+"""One async Chromium for a whole pytest session, on an event loop in a thread of its own.
+
+Why a thread: pytest calls items from sync code, while pytest-playwright's sync `playwright`
+fixture (which its `browser_context_args` needs) keeps a greenlet-driven loop in the main thread,
+where `asyncio.run` then refuses to start. A loop in its own thread keeps the async browser alive
+between items (one launch per session, or per xdist worker) and never meets the sync one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from contextlib import AbstractAsyncContextManager
+from typing import Any, TypeVar
+
+from playwright.async_api import Browser
+
+from executor.browser import open_browser
+
+T = TypeVar("T")
+
+
+class BrowserThread:
+    """`with BrowserThread(launch) as thread: thread.call(coro_using(thread.browser))`."""
+
+    def __init__(self, launch: dict[str, Any]) -> None:
+        self.launch = dict(launch)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="runbook-browser", daemon=True)
+        self._opened: AbstractAsyncContextManager[Browser] | None = None
+        self._browser: Browser | None = None
+
+    @property
+    def browser(self) -> Browser:
+        if self._browser is None:
+            raise RuntimeError("the browser is not started")
+        return self._browser
+
+    def call(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run `coro` on the browser's loop and wait for its result (its exception is raised here)."""
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    async def _open(self) -> None:
+        self._opened = open_browser(launch=self.launch)
+        self._browser = await self._opened.__aenter__()
+
+    async def _close(self) -> None:
+        opened, self._opened, self._browser = self._opened, None, None
+        if opened is not None:
+            await opened.__aexit__(None, None, None)
+
+    def start(self) -> BrowserThread:
+        self._thread.start()
+        try:
+            self.call(self._open())
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        try:
+            if self._thread.is_alive():
+                self.call(self._close())
+        finally:
+            if self._thread.is_alive():
+                self._loop.call_soon_threadsafe(self._loop.stop)
+                self._thread.join(timeout=30)
+            if not self._loop.is_running():
+                self._loop.close()
+
+    def __enter__(self) -> BrowserThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

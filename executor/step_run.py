@@ -1,0 +1,135 @@
+"""One step in progress: the `StepContext` the actions see, implemented over the job."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import TYPE_CHECKING, Any
+
+from playwright.async_api import Locator
+
+from executor import plan as planning
+from executor.describe import title_of
+from executor.events import Artifact, AssertionResult, LocatorMatch, OperatorPrompt, StepFinished
+from executor.locate import Mode, Resolution, resolve
+from executor.model.plan import PlannedStep
+from executor.model.runbook import Condition, Step, TargetRef
+
+if TYPE_CHECKING:
+    from executor.engine import Job
+
+
+class ChildFailed(Exception):
+    """A step of a `use`d sub-runbook failed: its `use` step fails with it."""
+
+    def __init__(self, child: StepFinished) -> None:
+        super().__init__(child.error or "")
+        self.child = child
+
+
+def slug(text: str, limit: int = 48) -> str:
+    """A file-name-safe piece of a step title."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:limit] or "step"
+
+
+class StepRun:
+    """One step in progress: the `StepContext` the actions see."""
+
+    def __init__(
+        self, job: Job, planned: PlannedStep, step: Step, depth: int, seq: int, variables: dict[str, Any]
+    ) -> None:
+        self.job = job
+        self.planned = planned
+        self.step = step
+        self.depth = depth
+        self.seq = seq
+        self.page = job.page
+        self.base_url = job.base_url
+        self.variables = variables  # the vars of the runbook this step is written in
+        self.headed = job.options.headed
+        self.interactive = job.options.is_interactive()
+        self.deadline = time.monotonic() + self.budget_ms() / 1000
+        self.matches: list[LocatorMatch] = []
+        self.assertions: list[AssertionResult] = []
+        self.artifacts: list[Artifact] = []
+        self.notes: list[str] = []
+        self.variables_set: dict[str, Any] = {}
+        self.attempts = 1
+
+    def budget_ms(self) -> float:
+        pause_timeout = getattr(self.step.args, "timeout_ms", None)
+        if self.step.action == "pause_for_operator" and isinstance(pause_timeout, int):
+            return pause_timeout
+        return self.step.timeout_ms or self.job.options.action_timeout_ms
+
+    def restart_clock(self) -> None:
+        self.deadline = time.monotonic() + self.budget_ms() / 1000
+        self.matches.clear()
+        self.assertions.clear()
+
+    # --- StepContext ---
+
+    def timeout_ms(self) -> float:
+        # Whole milliseconds: Playwright repeats the number in its messages.
+        return float(max(round((self.deadline - time.monotonic()) * 1000), 1))
+
+    async def resolve(
+        self, target: TargetRef, *, mode: Mode = "strict", wait: bool = True, timeout_ms: float | None = None
+    ) -> Resolution:
+        budget = self.timeout_ms() if timeout_ms is None else timeout_ms
+        res = await resolve(self.page, self.job.catalogue, target, timeout_ms=budget, mode=mode, wait=wait)
+        self.matches.append(res.match())
+        return res
+
+    async def locate(self, target: TargetRef, *, mode: Mode = "strict", wait: bool = True) -> Locator:
+        return (await self.resolve(target, mode=mode, wait=wait)).locator
+
+    def is_secret(self, value: str) -> bool:
+        redactor = self.job.options.redactor
+        return bool(redactor) and redactor.redact(value) != value
+
+    async def protect(self, locator: Locator) -> None:
+        self.job.masks.append(locator)
+        # Dots on screen before the value is typed: the trace's screencast never shows it.
+        await locator.evaluate(
+            "e => { if (e.type !== 'password') e.style.setProperty('-webkit-text-security', 'disc') }",
+            timeout=self.timeout_ms(),
+        )
+
+    def set_var(self, name: str, value: Any) -> None:
+        self.variables[name] = value
+        self.variables_set[name] = value
+
+    def add_secret(self, value: str) -> None:
+        self.job.options.redactor.add(value)
+
+    async def condition(self, condition: Condition, *, wait_ms: float) -> bool:
+        return await self.job.condition(condition, self.planned, self.variables, wait_ms=wait_ms)
+
+    async def run_children(self) -> None:
+        """The sub-runbook runs with vars of its own; its `outputs` become this runbook's vars."""
+        planned = self.planned
+        run = self.job.run_context()
+        if planned.needs_runtime:  # its params read vars: the children's scope is known only now
+            planned = planning.expand_use(planned, self.variables, run=run)
+            if planned.sub_runbook is not None:
+                self.job.options.redactor.add(*planning.secret_values(planned.sub_runbook, planned.sub_scope))
+        child_vars: dict[str, Any] = {}
+        for child in planned.children:
+            event = await self.job.run_step(child, self.depth + 1, child_vars)
+            if event.status == "failed":
+                raise ChildFailed(event)
+        for name, value in planning.use_outputs(planned, child_vars, run=run).items():
+            self.set_var(name, value)
+
+    async def screenshot(self, name: str | None, *, full: bool) -> str:
+        label = name or "screenshot"
+        path = await self.job.capture(self.seq, f"{slug(title_of(self.step))}-{slug(label)}", full=full)
+        self.artifacts.append(Artifact("extra", str(path), label))
+        return str(path)
+
+    def prompt(self, message: str, timeout_ms: int) -> None:
+        self.job.emit(OperatorPrompt(self.job.job_id, self.planned.id, message, timeout_ms))
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
