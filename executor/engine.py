@@ -31,7 +31,7 @@ from executor import plan as planning
 from executor.actions.assertions import check as check_assertion
 from executor.actions.assertions import describe as describe_assertion
 from executor.actions.base import ActionError, ActionSpec
-from executor.actions.flow import FailRequested
+from executor.actions.flow import DoneRequested, FailRequested
 from executor.capture import Capturer, CaptureSettings, failure_evidence
 from executor.conditions import describe_condition, page_condition
 from executor.describe import step_yaml, target_of, title_of
@@ -63,6 +63,10 @@ log = structlog.get_logger("executor.engine")
 
 ScreenshotPolicy = Literal["every_step", "on_failure", "off"]
 SessionCheck = Callable[[Page], Awaitable[bool]]
+# Awaited with (step id, evaluated step) just before an action runs, after its `when` held, on
+# every attempt: a bulk run's rate limit and pause gate, and the journal's intent before a
+# destructive act (an exception here fails the step without acting).
+BeforeAction = Callable[[str, Step], Awaitable[None]]
 
 SESSION_EXPIRED_MESSAGE = "session expired: run `runbook login` again"
 
@@ -92,6 +96,7 @@ class EngineOptions:
     redactor: Redactor = field(default_factory=Redactor)
     # Resolve destructive steps' locators without acting (their assertions are not checked).
     dry_run: bool = False
+    before_action: BeforeAction | None = None
 
     def is_interactive(self) -> bool:
         return interactive_terminal() if self.interactive is None else self.interactive
@@ -115,6 +120,7 @@ class JobResult:
     session_expired: bool = False
     outputs: Mapping[str, Any] = field(default_factory=dict)  # redacted
     trace: Path | None = None
+    done: str | None = None  # a `done` step ended the job: its message (the effect already held)
 
     @property
     def passed(self) -> bool:
@@ -128,7 +134,20 @@ class _AssertionFailed(Exception):
 
 
 # Errors a retry cannot fix: the runbook's own `fail`, a missing action, a broken template.
-_NOT_RETRIED: tuple[type[BaseException], ...] = (FailRequested, actions.UnknownAction, ChildFailed)
+_NOT_RETRIED: tuple[type[BaseException], ...] = (
+    FailRequested,
+    DoneRequested,
+    actions.UnknownAction,
+    ChildFailed,
+)
+
+
+class _JobDone(Exception):
+    """Raised after a `done` step's event (and its `use` parents') was emitted: ends the job."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class Job:
@@ -161,6 +180,7 @@ class Job:
         self.capturer = Capturer(page, options.capture)
         self.trace = JobTrace(page.context, options.trace, options.redactor)
         self.finished: list[StepFinished] = []
+        self.done: str | None = None
         self._seq = 0
         self._add_plan_secrets()
 
@@ -218,6 +238,10 @@ class Job:
                     break
             else:
                 index = len(self.plan.steps)
+        except _JobDone as done:
+            self.done = done.message
+            self._skip_rest(index + 1, f"done: {done.message}")
+            index = len(self.plan.steps)
         except SessionExpired as err:
             expired, error = True, str(err)
             failed_step = next((e.step_id for e in reversed(self.finished) if e.status == "failed"), None)
@@ -263,6 +287,7 @@ class Job:
                 not_run=not_run,
                 artifacts=(Artifact("trace", str(trace), "Playwright trace"),) if trace else (),
                 artifacts_dir=str(self.artifacts_dir),
+                done=self.done,
             )
         )
         assert isinstance(finished, JobFinished)
@@ -278,7 +303,31 @@ class Job:
             session_expired=expired,
             outputs=finished.outputs,
             trace=trace,
+            done=self.done,
         )
+
+    def _skip_rest(self, start: int, reason: str) -> None:
+        """After `done`: the steps left are reported as skipped, with the reason."""
+        for planned in self.plan.steps[start:]:
+            step, title = planned.step, title_of(planned.step)
+            self.emit(StepStarted(self.job_id, planned.id, title, step.action, str(step.source), 0))
+            event = self.emit(
+                StepFinished(
+                    job_id=self.job_id,
+                    step_id=planned.id,
+                    title=title,
+                    action=step.action,
+                    source=str(step.source),
+                    status="skipped",
+                    runbook=planned.runbook,
+                    target=target_of(step),
+                    chain=tuple(str(s) for s in planned.chain),
+                    reason=reason,
+                    destructive=step.destructive,
+                )
+            )
+            assert isinstance(event, StepFinished)
+            self.finished.append(event)
 
     def _count(self) -> Counter[str]:
         return Counter(e.status for e in self.finished)
@@ -321,6 +370,7 @@ class Job:
         error: str | None = None
         own_failure = False  # this step failed (not a child of it): save the page as evidence
         expired: SessionExpired | None = None
+        done: str | None = None
         timings: dict[str, float] = {"act_ms": 0.0, "assert_ms": 0.0, "screenshot_ms": 0.0}
         await self.trace.group(title, step.source)
         try:
@@ -333,6 +383,9 @@ class Job:
                 status, reason = "skipped", await self._dry_run(run)
             else:
                 await self._attempts(run, timings)
+        except (DoneRequested, _JobDone) as err:
+            done = err.message
+            reason = f"done: {done}"
         except SessionExpired as err:
             status, error, expired = "failed", self._located(run, err), err
         except ChildFailed as err:
@@ -397,6 +450,8 @@ class Job:
         self.finished.append(event)
         if expired is not None:
             raise expired
+        if done is not None:
+            raise _JobDone(done)
         return event
 
     def _wants_screenshot(self, step: Step) -> bool:
@@ -452,6 +507,9 @@ class Job:
                 await asyncio.sleep(retry.delay_ms / 1000)  # the runbook's own back-off, not a UI wait
 
     async def _act_and_assert(self, run: StepRun, spec: ActionSpec, timings: dict[str, float]) -> None:
+        if self.options.before_action is not None and run.step.action != "use":
+            await self.options.before_action(run.planned.id, run.step)  # children wait for themselves
+            run.restart_clock()  # time spent waiting is not the step's budget
         t0 = time.monotonic()
         await spec.run(run, run.step.args)
         t1 = time.monotonic()

@@ -186,6 +186,7 @@ class JobFinished:
     not_run: tuple[str, ...] = ()  # titles of the steps after a failure
     artifacts: tuple[Artifact, ...] = ()  # job-level: the trace
     artifacts_dir: str = ""
+    done: str | None = None  # a `done` step ended the job early: its message
     at: float = field(default_factory=now)
 
 

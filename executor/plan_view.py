@@ -20,6 +20,7 @@ from executor.model.runbook import (
     SetArgs,
     Step,
     TargetArgs,
+    UploadArgs,
     UseArgs,
     WaitForArgs,
 )
@@ -47,6 +48,10 @@ def describe_action(step: Step) -> str:
         return f"{head} {a.target.describe()} = {MASK if a.secret else repr(a.value)}"
     if isinstance(a, SelectArgs):
         return f"{head} {a.target.describe()} option {a.option!r}"
+    if isinstance(a, UploadArgs):
+        if a.content is not None:
+            return f"{head} {a.target.describe()} <- {a.filename!r} (inline, {len(a.content)} characters)"
+        return f"{head} {a.target.describe()} <- {', '.join(a.files)}"
     if isinstance(a, PressArgs):
         return f"{head} {a.key}" + (f" on {a.target.describe()}" if a.target else "")
     if isinstance(a, WaitForArgs):

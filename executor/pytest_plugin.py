@@ -292,7 +292,7 @@ def runbook_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
     """pytest-playwright's context args (--device, base_url, overrides) over our viewport. Its
     video folder is its own temporary one: `--video` is honoured per example instead."""
     args = {**BrowserSettings().context_kwargs(), **browser_context_args}
-    for key in ("default_browser_type", "record_video_dir", "record_video_size"):
+    for key in ("default_browser_type", "record_video_dir"):
         args.pop(key, None)  # a device's browser name is not a context option; videos: see above
     return args
 

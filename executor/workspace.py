@@ -35,7 +35,7 @@ def project_root() -> Path:
     """The folder holding runbooks/ and selectors/: the current one, else the source checkout."""
     here = Path.cwd()
     if (here / "runbooks").is_dir() and (here / "selectors").is_dir():
-        return here
+        return Path()  # relative, so reports and messages say runbooks/x.yaml:12, not a long absolute path
     return Path(__file__).resolve().parent.parent
 
 

@@ -8,14 +8,42 @@ from typing import Any
 from executor.actions.base import ActionError, StepContext, action
 from executor.model.runbook import ExtractArgs, SetArgs
 
+# Header texts from <thead> (else the first row), then one {header: cell text} per body row. A cell
+# is a <th> (the row header) or a <td>; texts are trimmed and their whitespace collapsed. One call
+# into the page: reading a 1,000-row table cell by cell through the driver would take minutes.
+_READ_TABLE = """table => {
+  const clean = el => (el.innerText || el.textContent || '').replace(/\\s+/g, ' ').trim();
+  const cells = row => Array.from(row.children).filter(c => c.tagName === 'TH' || c.tagName === 'TD');
+  const rows = Array.from(table.rows);
+  const head = table.tHead && table.tHead.rows.length ? table.tHead.rows[0] : rows[0];
+  if (!head) return [];
+  const names = cells(head).map((c, i) => clean(c) || `column ${i + 1}`);
+  return rows.filter(r => r !== head && (!table.tHead || !table.tHead.contains(r))).map(r => {
+    const out = {};
+    cells(r).forEach((c, i) => { out[names[i] || `column ${i + 1}`] = clean(c); });
+    return out;
+  });
+}"""
 
-async def _read(ctx: StepContext, args: ExtractArgs) -> str | int:
+
+async def _read_table(ctx: StepContext, args: ExtractArgs) -> list[dict[str, str]]:
+    assert args.target is not None
+    locator = await ctx.locate(args.target)
+    rows = await locator.evaluate(_READ_TABLE, timeout=ctx.timeout_ms())
+    if not isinstance(rows, list):
+        raise ActionError(f"{args.target.describe()} is not a table")
+    return [{str(k): str(v) for k, v in row.items()} for row in rows]
+
+
+async def _read(ctx: StepContext, args: ExtractArgs) -> str | int | list[dict[str, str]]:
     if args.what == "url":
         return ctx.page.url
     if args.what == "title":
         return await ctx.page.title()
     if args.target is None:
         raise ActionError(f"extract {args.what} needs a target")
+    if args.what == "table":
+        return await _read_table(ctx, args)
     if args.what == "count":
         # Counting rows: many matches is the point, so the first candidate that finds any wins.
         locator = await ctx.locate(args.target, mode="any")

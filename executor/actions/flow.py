@@ -1,13 +1,22 @@
-"""Control flow: use (a sub-runbook in place), pause_for_operator, fail."""
+"""Control flow: use (a sub-runbook in place), pause_for_operator, fail, done."""
 
 from __future__ import annotations
 
 from executor.actions.base import ActionError, StepContext, action
-from executor.model.runbook import FailArgs, PauseArgs, UseArgs
+from executor.model.runbook import DoneArgs, FailArgs, PauseArgs, UseArgs
 
 
 class FailRequested(ActionError):
     """The runbook's own `fail:` step: its message is the whole story (no Playwright detail)."""
+
+
+class DoneRequested(Exception):
+    """The runbook's own `done:` step: its effect already holds. Not an error: the engine ends the
+    job as passed and reports the remaining steps as skipped with this message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 @action("use", changes_state=True)
@@ -35,3 +44,9 @@ async def pause_for_operator(ctx: StepContext, args: PauseArgs) -> None:
 @action("fail", changes_state=False)
 async def fail(ctx: StepContext, args: FailArgs) -> None:
     raise FailRequested(args.message)
+
+
+@action("done", changes_state=False)
+async def done(ctx: StepContext, args: DoneArgs) -> None:
+    """Desired state: used with `when`, e.g. "already Eco" before anything is bought."""
+    raise DoneRequested(args.message)

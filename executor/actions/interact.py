@@ -1,4 +1,4 @@
-"""Actions on one element: click, check, uncheck, hover, fill, select, press.
+"""Actions on one element: click, check, uncheck, hover, fill, select, upload, press.
 
 Each relies on Playwright's auto-waiting (visible, enabled, stable, receiving events) within what
 is left of the step's budget after the target was resolved.
@@ -6,8 +6,13 @@ is left of the step's budget after the target was resolved.
 
 from __future__ import annotations
 
-from executor.actions.base import StepContext, action, resolve_only
-from executor.model.runbook import FillArgs, PressArgs, SelectArgs, TargetArgs
+import mimetypes
+from pathlib import Path
+
+from playwright.async_api import FilePayload
+
+from executor.actions.base import ActionError, StepContext, action, resolve_only
+from executor.model.runbook import FillArgs, PressArgs, SelectArgs, TargetArgs, UploadArgs
 
 
 @action("click", changes_state=True, dry_run=resolve_only)
@@ -49,6 +54,34 @@ async def fill(ctx: StepContext, args: FillArgs) -> None:
 async def select(ctx: StepContext, args: SelectArgs) -> None:
     locator = await ctx.locate(args.target)
     await locator.select_option(label=args.option, timeout=ctx.timeout_ms())
+
+
+def upload_payload(args: UploadArgs, runbook_file: str) -> list[str] | list[FilePayload]:
+    """What `set_input_files` gets: the files' paths (a relative one is relative to the runbook
+    file), or the inline file as `{name, mimeType, buffer}`. Raises ActionError for a missing file."""
+    if args.content is not None:
+        name = args.filename or "upload.txt"
+        mime = args.mime_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        return [FilePayload(name=name, mimeType=mime, buffer=args.content.encode("utf-8"))]
+    base = Path(runbook_file).parent
+    paths = [Path(f) if Path(f).is_absolute() else base / f for f in args.files]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise ActionError(f"no file to upload at {', '.join(missing)}")
+    return [str(p) for p in paths]
+
+
+async def _upload_dry_run(ctx: StepContext, args: UploadArgs) -> None:
+    await ctx.locate(args.target)
+    upload_payload(args, ctx.step.source.file)
+
+
+@action("upload", changes_state=True, dry_run=_upload_dry_run)
+async def upload(ctx: StepContext, args: UploadArgs) -> None:
+    """Choose the files of a file input (the form is submitted by a later step, e.g. a click)."""
+    files = upload_payload(args, ctx.step.source.file)
+    locator = await ctx.locate(args.target)
+    await locator.set_input_files(files, timeout=ctx.timeout_ms())
 
 
 async def _press_dry_run(ctx: StepContext, args: PressArgs) -> None:

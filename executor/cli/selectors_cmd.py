@@ -56,7 +56,13 @@ class EntryCheck:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(NAME, help="check the selector catalogue against a portal")
+    p = sub.add_parser(
+        NAME,
+        help="check the selector catalogue against a portal",
+        description="Work with the selector catalogue.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     inner = p.add_subparsers(dest="selectors_command", metavar="ACTION", required=True)
     c = inner.add_parser(
         "check",

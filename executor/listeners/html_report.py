@@ -33,8 +33,9 @@ _TEMPLATE = r"""<!doctype html>
   header, main { max-width: 1200px; margin: 0 auto; padding: 1rem 1.5rem; }
   header h1 { margin: .2rem 0; font-size: 1.5rem; }
   .status { display: inline-block; padding: .1rem .55rem; border-radius: 1rem; color: #fff; font-weight: 600; font-size: .85rem; }
-  .passed { background: var(--ok); } .failed { background: var(--bad); } .warned { background: var(--warn); }
-  .skipped, .not_checked { background: var(--skip); }
+  .status.passed { background: var(--ok); } .status.failed { background: var(--bad); }
+  .status.warned { background: var(--warn); } .status.skipped, .status.not_checked { background: var(--skip); }
+  tr.skipped td { color: var(--skip); }
   .summary { display: flex; gap: 1.5rem; flex-wrap: wrap; color: #57606a; }
   .failures { background: #fff5f5; border: 1px solid #ffcecb; border-radius: 8px; padding: .6rem 1rem; margin: 1rem 0; }
   .failures li { margin: .3rem 0; }
@@ -42,7 +43,10 @@ _TEMPLATE = r"""<!doctype html>
   section.job h2 { font-size: 1.15rem; margin: .2rem 0 .5rem; }
   dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: .1rem 1rem; margin: .4rem 0; color: #57606a; }
   dl.meta dd { margin: 0; font-family: ui-monospace, monospace; }
-  table.steps { width: 100%; border-collapse: collapse; }
+  table.steps { width: 100%; border-collapse: collapse; table-layout: fixed; }
+  table.steps col.step { width: 24%; } table.steps col.action { width: 22%; } table.steps col.checks { width: 28%; }
+  table.steps col.time { width: 11%; } table.steps col.shot { width: 15%; }
+  table.steps td { overflow-wrap: anywhere; }
   table.steps th, table.steps td { border-top: 1px solid var(--line); padding: .45rem .5rem; vertical-align: top; text-align: left; }
   table.steps th { font-size: .8rem; text-transform: uppercase; color: #57606a; }
   tr.depth-1 td:first-child { padding-left: 1.5rem; } tr.depth-2 td:first-child { padding-left: 2.5rem; }
@@ -54,11 +58,10 @@ _TEMPLATE = r"""<!doctype html>
   ul.asserts li::before { content: "• "; }
   ul.asserts li.passed::before { content: "✓ "; color: var(--ok); } ul.asserts li.failed::before { content: "✗ "; color: var(--bad); }
   ul.asserts li.not_checked { color: var(--skip); }
-  ul.asserts li { background: none; }
-  img.thumb { width: 180px; border: 1px solid var(--line); border-radius: 4px; }
+  img.thumb { width: 100%; max-width: 180px; border: 1px solid var(--line); border-radius: 4px; }
   pre { white-space: pre-wrap; word-break: break-word; background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; padding: .5rem; margin: .3rem 0; font-size: .82rem; }
   pre.error { background: #fff5f5; border-color: #ffcecb; color: #82071e; }
-  .timings { font-size: .8rem; color: #57606a; white-space: nowrap; }
+  .timings { font-size: .8rem; color: #57606a; }
   .note { color: var(--warn); font-size: .85rem; }
   .reason { color: #57606a; font-style: italic; }
 </style>
@@ -95,6 +98,7 @@ _TEMPLATE = r"""<!doctype html>
   </dl>
   {% if job.error %}<pre class="error">{{ job.error }}</pre>{% endif %}
   <table class="steps">
+    <colgroup><col class="step"><col class="action"><col class="checks"><col class="time"><col class="shot"></colgroup>
     <thead><tr><th>Step</th><th>Action</th><th>Checks &amp; locators</th><th>Time</th><th>Screenshot</th></tr></thead>
     <tbody>
     {% for s in job.steps %}

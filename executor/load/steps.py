@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from executor import template
@@ -21,6 +22,7 @@ from executor.model.runbook import (
     ACTION_ARGS,
     Assertion,
     Condition,
+    DoneArgs,
     ExtractArgs,
     FailArgs,
     FillArgs,
@@ -36,6 +38,7 @@ from executor.model.runbook import (
     Step,
     TargetArgs,
     TargetRef,
+    UploadArgs,
     UseArgs,
     WaitForArgs,
 )
@@ -60,7 +63,7 @@ ASSERTION_OPTIONS = ("message", "timeout")
 MATCHERS = ("equals", "contains", "matches")
 SCREENSHOT_MODES = ("viewport", "full", "none")
 WAIT_STATES = ("visible", "hidden", "attached", "detached")
-EXTRACT_WHAT = ("text", "count", "value", "attribute", "url", "title")
+EXTRACT_WHAT = ("text", "count", "value", "attribute", "url", "title", "table")
 
 # (name, mark of the `use` value) -> the used runbook, or None when it is missing or in a cycle
 # (the resolver has reported why).
@@ -535,6 +538,60 @@ class StepReader:
         ref, option = self.target_in(m, "'select'"), self.field(m, "option", "'select'")
         return SelectArgs(target=ref, option=option) if ref is not None and option is not None else None
 
+    def upload(self, value: Any, mark: Mark) -> UploadArgs | None:
+        """`{target, files: path | [paths]}` or `{target, content, filename, mime_type?}`."""
+        m = self._map(
+            value, mark, "upload", ("target", "args", "files", "content", "filename", "mime_type"), ("target",)
+        )
+        if m is None:
+            return None
+        ref = self.target_in(m, "'upload'")
+        if ("files" in m) == ("content" in m):
+            self.c.error(
+                mark,
+                "'upload' needs files or content (one of them)",
+                "files: a path (or a list), relative to the runbook; content + filename: a file written inline",
+            )
+            return None
+        if "files" in m:
+            for key in ("filename", "mime_type"):
+                if key in m:
+                    self.c.error(m.key_mark(key), f"'{key}' goes with content, not files", "remove it")
+            files = self._upload_files(m["files"], m.value_mark("files"))
+            if ref is None or files is None or "filename" in m or "mime_type" in m:
+                return None
+            return UploadArgs(target=ref, files=files)
+        content = self.field(m, "content", "'upload'", numbers=False)
+        if "filename" not in m:
+            self.c.error(mark, "'upload' with content needs a 'filename'", "e.g. filename: users.csv")
+        filename = self.field(m, "filename", "'upload'", numbers=False)
+        mime_type = self.field(m, "mime_type", "'upload'", numbers=False)
+        if ref is None or content is None or filename is None or ("mime_type" in m and mime_type is None):
+            return None
+        return UploadArgs(target=ref, content=content, filename=filename, mime_type=mime_type)
+
+    def _upload_files(self, value: Any, mark: Mark) -> tuple[str, ...] | None:
+        items = list(value.marked_items()) if isinstance(value, YamlSeq) else [(value, mark)]
+        if not items:
+            self.c.error(mark, "'files' in 'upload' is empty", "give at least one path")
+            return None
+        files: list[str] = []
+        for raw, item_mark in items:
+            path = self.text(raw, item_mark, "a path in 'files'", numbers=False)
+            if path is None:
+                return None
+            if not template.is_template(path):
+                found = Path(self.c.source.path).parent / path
+                if not found.is_file():
+                    self.c.error(
+                        item_mark,
+                        f"no file '{path}' to upload",
+                        f"a relative path is relative to the runbook: looked for {found}",
+                    )
+                    return None
+            files.append(path)
+        return tuple(files)
+
     def press(self, value: Any, mark: Mark) -> PressArgs | None:
         if not isinstance(value, YamlMap):
             key = self.text(value, mark, "'press'", numbers=False)
@@ -595,6 +652,11 @@ class StepReader:
             )
         pattern = self.field(m, "pattern", "'extract'", numbers=False)
         self.regex(pattern, m.value_mark("pattern"), "'pattern'")
+        if what == "table":
+            # A list of row mappings: neither one number nor one string to match a pattern against.
+            for key in ("as", "pattern", "secret"):
+                if key in m:
+                    c.error(m.key_mark(key), f"'{key}' does not apply to extract of table", f"remove '{key}'")
         if into is None or (needs_target and ref is None):
             return None
         return ExtractArgs(
@@ -642,6 +704,14 @@ class StepReader:
         else:
             message = self.text(value, mark, "'fail'")
         return FailArgs(message=message) if message is not None else None
+
+    def done(self, value: Any, mark: Mark) -> DoneArgs | None:
+        if isinstance(value, YamlMap):
+            m = self._map(value, mark, "done", ("message",), ("message",))
+            message = self.field(m, "message", "'done'") if m is not None else None
+        else:
+            message = self.text(value, mark, "'done'")
+        return DoneArgs(message=message) if message is not None else None
 
     def pause(self, value: Any, mark: Mark) -> PauseArgs | None:
         m = self._map(
@@ -750,6 +820,7 @@ ACTION_READERS: dict[str, Callable[[StepReader, Any, Mark], Any]] = {
     "hover": StepReader.target_only,
     "fill": StepReader.fill,
     "select": StepReader.select,
+    "upload": StepReader.upload,
     "press": StepReader.press,
     "wait_for": StepReader.wait_for,
     "extract": StepReader.extract,
@@ -757,6 +828,7 @@ ACTION_READERS: dict[str, Callable[[StepReader, Any, Mark], Any]] = {
     "use": StepReader.use,
     "pause_for_operator": StepReader.pause,
     "fail": StepReader.fail,
+    "done": StepReader.done,
     "set": StepReader.set_vars,
 }
 assert set(ACTION_READERS) | {"expect"} == set(ACTION_ARGS), "every action in ACTION_ARGS needs a reader"

@@ -124,6 +124,17 @@ class SelectArgs(Frozen):
     option: str  # the option's label
 
 
+class UploadArgs(Frozen):
+    """Set the files of a file input: files on disk, or one file written inline (a param can carry
+    CSV text). Exactly one of `files` and `content` is given."""
+
+    target: TargetRef
+    files: tuple[str, ...] = ()  # paths; a relative path is relative to the runbook file
+    content: str | None = None  # the inline file's text (sent UTF-8 encoded)
+    filename: str | None = None  # the inline file's name (required with `content`)
+    mime_type: str | None = None  # the inline file's type; default: guessed from `filename`
+
+
 class PressArgs(Frozen):
     key: str
     target: TargetRef | None = None
@@ -142,7 +153,8 @@ class NoArgs(Frozen):
 class ExtractArgs(Frozen):
     into: str  # variable name, read later as {{ vars.<into> }}
     target: TargetRef | None = None  # None: read from the page (url or title)
-    what: Literal["text", "count", "value", "attribute", "url", "title"] = "text"
+    # table: the target is a <table>; the value is a list of {column header: cell text}, one per body row.
+    what: Literal["text", "count", "value", "attribute", "url", "title", "table"] = "text"
     attribute: str | None = None
     pattern: str | None = None  # regex; the first group (or the whole match) is kept
     as_type: Literal["string", "int"] = "string"
@@ -169,6 +181,12 @@ class FailArgs(Frozen):
     message: str
 
 
+class DoneArgs(Frozen):
+    """`done`: the runbook's effect already holds; end the job successfully, the rest skipped."""
+
+    message: str
+
+
 class SetArgs(Frozen):
     values: Mapping[str, str]  # name -> template, into vars
 
@@ -178,6 +196,7 @@ ActionArgs = (
     | TargetArgs
     | FillArgs
     | SelectArgs
+    | UploadArgs
     | PressArgs
     | WaitForArgs
     | NoArgs
@@ -186,6 +205,7 @@ ActionArgs = (
     | UseArgs
     | PauseArgs
     | FailArgs
+    | DoneArgs
     | SetArgs
 )
 
@@ -246,6 +266,7 @@ ACTION_ARGS: Mapping[str, type[Frozen]] = {
     "hover": TargetArgs,
     "fill": FillArgs,
     "select": SelectArgs,
+    "upload": UploadArgs,
     "press": PressArgs,
     "wait_for": WaitForArgs,
     "expect": NoArgs,
@@ -254,5 +275,6 @@ ACTION_ARGS: Mapping[str, type[Frozen]] = {
     "use": UseArgs,
     "pause_for_operator": PauseArgs,
     "fail": FailArgs,
+    "done": DoneArgs,
     "set": SetArgs,
 }

@@ -12,13 +12,14 @@ import asyncio
 import threading
 from collections.abc import Coroutine
 from contextlib import AbstractAsyncContextManager
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from playwright.async_api import Browser
 
 from executor.browser import open_browser
 
 T = TypeVar("T")
+CLOSE_TIMEOUT_S = 30.0
 
 
 class BrowserThread:
@@ -37,9 +38,9 @@ class BrowserThread:
             raise RuntimeError("the browser is not started")
         return self._browser
 
-    def call(self, coro: Coroutine[Any, Any, T]) -> T:
+    def call(self, coro: Coroutine[Any, Any, T], timeout_s: float | None = None) -> T:
         """Run `coro` on the browser's loop and wait for its result (its exception is raised here)."""
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout_s)
 
     async def _open(self) -> None:
         self._opened = open_browser(launch=self.launch)
@@ -50,7 +51,7 @@ class BrowserThread:
         if opened is not None:
             await opened.__aexit__(None, None, None)
 
-    def start(self) -> BrowserThread:
+    def start(self) -> Self:
         self._thread.start()
         try:
             self.call(self._open())
@@ -62,7 +63,8 @@ class BrowserThread:
     def stop(self) -> None:
         try:
             if self._thread.is_alive():
-                self.call(self._close())
+                # Bounded: after Ctrl-C a job may still hold the loop; closing must not hang the session.
+                self.call(self._close(), timeout_s=CLOSE_TIMEOUT_S)
         finally:
             if self._thread.is_alive():
                 self._loop.call_soon_threadsafe(self._loop.stop)
@@ -70,7 +72,7 @@ class BrowserThread:
             if not self._loop.is_running():
                 self._loop.close()
 
-    def __enter__(self) -> BrowserThread:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

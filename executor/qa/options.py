@@ -30,6 +30,9 @@ _SCREENSHOTS: dict[str, ScreenshotPolicy] = {
 }
 
 
+_TRACES: dict[str, TraceMode] = {"on": "on", "retain-on-failure": "retain-on-failure", "off": "off"}
+
+
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("runbooks", "portal runbooks (examples in the runbooks' `tests:` sections)")
     group.addoption(
@@ -160,7 +163,7 @@ def read_options(config: pytest.Config) -> RunbookOptions:
     base_url = _option(config, "base_url") or _ini(config, "base_url") or None
     artifacts = path(_option(config, "runbook_artifacts") or DEFAULT_ARTIFACTS)
     assert artifacts is not None
-    tracing = _option(config, "tracing") or "off"
+    tracing = _TRACES.get(_option(config, "tracing") or "off", "off")
     screenshots = _option(config, "runbook_screenshots") or _SCREENSHOTS.get(
         _option(config, "screenshot") or "off"
     )
@@ -173,7 +176,7 @@ def read_options(config: pytest.Config) -> RunbookOptions:
         artifacts=artifacts,
         report=path(_option(config, "runbook_report")) or artifacts / "report.html",
         screenshots=screenshots or "every_step",
-        trace=tracing if tracing in ("on", "off", "retain-on-failure") else "off",
+        trace=tracing,
         video=_option(config, "video") or "off",
         traceback=bool(_option(config, "runbook_traceback")),
         login_as=_option(config, "runbook_login_as") or (FAKE_PORTAL_ADMIN if fake else None),

@@ -120,7 +120,7 @@ class RunbookSession:
             self.report_path, title + (f" ({options.worker})" if options.worker else "")
         )
         self.bus = Bus([self.report])
-        self.jobs: Counter[JobStatus] = Counter()
+        self.jobs: Counter[str] = Counter()
         self.failed_items = 0
         self._started = time.monotonic()
 
@@ -186,6 +186,8 @@ class RunbookSession:
             args["storage_state"] = str(self.options.auth_state)
         if self.options.video in ("on", "retain-on-failure"):
             args["record_video_dir"] = str(run.artifacts_dir / "video")
+        else:
+            args.pop("record_video_size", None)
         context = await self.browser.browser.new_context(**args)
         try:
             if self.options.auth_state is None:

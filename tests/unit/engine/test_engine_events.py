@@ -7,8 +7,7 @@ from engine_builders import synthetic_events
 
 from executor import actions
 from executor.actions.assertions import KINDS
-from executor.events import redact_event
-from executor.events import Bus, Recorder, StepFinished, to_dict
+from executor.events import Bus, Recorder, StepFinished, redact_event, to_dict
 from executor.model.runbook import ACTION_ARGS, AssertionKind
 from executor.redaction import Redactor
 
@@ -88,11 +87,14 @@ def test_every_assertion_kind_is_implemented() -> None:
 
 def test_capabilities_are_declared() -> None:
     reg = actions.REGISTRY
-    changing = {name for name, spec in reg.items() if spec.changes_state}
-    assert changing == {"click", "check", "uncheck", "fill", "select", "press", "use"}
-    # every state-changing action on an element can be dry-run (resolved without acting)
-    assert all(reg[n].supports_dry_run for n in ("click", "check", "uncheck", "fill", "select", "press"))
-    assert not reg["use"].supports_dry_run
+    # acting on an element changes state, and can be dry-run (resolved without acting)
+    for name in ("click", "check", "uncheck", "fill", "select", "press"):
+        assert reg[name].changes_state and reg[name].supports_dry_run, name
+    # reading and waiting change nothing
+    for name in ("goto", "hover", "wait_for", "expect", "extract", "set", "screenshot", "fail"):
+        assert not reg[name].changes_state, name
+    # a sub-runbook is judged step by step, not as a whole
+    assert reg["use"].changes_state and not reg["use"].supports_dry_run
     assert all(spec.supports_dry_run for spec in reg.values() if not spec.changes_state)
 
 

@@ -11,8 +11,7 @@ from pathlib import Path
 from engine_builders import synthetic_events
 from rich.console import Console
 
-from executor.events import redact_event
-from executor.events import RunFinished, RunStarted
+from executor.events import RunFinished, RunStarted, redact_event
 from executor.listeners import (
     ConsoleListener,
     HtmlReportListener,

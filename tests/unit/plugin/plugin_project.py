@@ -43,7 +43,9 @@ PASSING_EXAMPLES = """\
 """
 
 
-def make_project(pytester: pytest.Pytester, examples: str = PASSING_EXAMPLES, *, runbook: str | None = None) -> Path:
+def make_project(
+    pytester: pytest.Pytester, examples: str = PASSING_EXAMPLES, *, runbook: str | None = None
+) -> Path:
     """selectors/, runbooks/_shared/ (from the repo) and runbooks/check_license.yaml."""
     shutil.copytree(REPO / "selectors", pytester.path / "selectors")
     shutil.copytree(REPO / "runbooks" / "_shared", pytester.path / "runbooks" / "_shared")

@@ -28,7 +28,9 @@ def test_each_example_is_an_item_per_dialect_of_the_fake_portal(pytester: pytest
 
 def test_one_dialect_or_none_on_a_real_portal(pytester: pytest.Pytester) -> None:
     make_project(pytester)
-    one = pytester.runpytest("runbooks", "--collect-only", "-q", "--runbook-fake-portal", "--runbook-dialects", "2024")
+    one = pytester.runpytest(
+        "runbooks", "--collect-only", "-q", "--runbook-fake-portal", "--runbook-dialects", "2024"
+    )
     assert collected(one) == [
         "runbooks/check_license.yaml::pro_user[2024]",
         "runbooks/check_license.yaml::refuses_a_wrong_tier[2024]",
@@ -52,7 +54,7 @@ def test_only_runbooks_with_examples_inside_a_runbooks_folder(pytester: pytest.P
     # A runbook without examples, and the same runbook outside `runbooks/` (like the loader's
     # test fixtures under tests/): neither is collected; nor are the shared runbooks.
     (pytester.path / "runbooks" / "no_examples.yaml").write_text(runbook.read_text().split("tests:")[0])
-    (pytester.path / "fixtures").mkdir()
+    shutil.copytree(pytester.path / "runbooks" / "_shared", pytester.path / "fixtures" / "_shared")
     shutil.copy(runbook, pytester.path / "fixtures" / "check_license.yaml")
     result = pytester.runpytest("--collect-only", "-q", "--runbook-fake-portal", "--runbook-dialects", "2026")
     assert collected(result) == [
@@ -60,7 +62,10 @@ def test_only_runbooks_with_examples_inside_a_runbooks_folder(pytester: pytest.P
         "runbooks/check_license.yaml::refuses_a_wrong_tier[2026]",
     ]
     named = pytester.runpytest("fixtures/check_license.yaml", "--collect-only", "-q")
-    assert collected(named) == ["fixtures/check_license.yaml::pro_user", "fixtures/check_license.yaml::refuses_a_wrong_tier"]
+    assert collected(named) == [
+        "fixtures/check_license.yaml::pro_user",
+        "fixtures/check_license.yaml::refuses_a_wrong_tier",
+    ]
 
 
 def test_runbook_dirs_names_other_folders(pytester: pytest.Pytester) -> None:
@@ -68,7 +73,10 @@ def test_runbook_dirs_names_other_folders(pytester: pytest.Pytester) -> None:
     shutil.move(pytester.path / "runbooks", pytester.path / "procedures")
     pytester.makeini("[pytest]\nrunbook_dirs = procedures\n")
     result = pytester.runpytest("--collect-only", "-q", "--base-url", "http://127.0.0.1:9")
-    assert collected(result) == ["procedures/check_license.yaml::pro_user", "procedures/check_license.yaml::refuses_a_wrong_tier"]
+    assert collected(result) == [
+        "procedures/check_license.yaml::pro_user",
+        "procedures/check_license.yaml::refuses_a_wrong_tier",
+    ]
     assert not runbook.exists()
 
 
@@ -102,8 +110,12 @@ def test_destructive_examples_need_consent_on_a_real_portal(pytester: pytest.Pyt
     )
     result.assert_outcomes(skipped=2)
     result.stdout.fnmatch_lines(
-        ["*destructive step 'Pay for one Eco license' (runbooks/downgrade_license.yaml:*) against a real portal: "
-         "pass --runbook-allow-destructive*"]
+        [
+            (
+                "*destructive step 'Pay for one Eco license' (runbooks/downgrade_license.yaml:*) "
+                "against a real portal: pass --runbook-allow-destructive*"
+            )
+        ]
     )
 
 
@@ -125,7 +137,12 @@ def test_a_broken_runbook_is_reported_as_yaml_not_a_traceback(pytester: pytest.P
 
 
 def test_a_wrong_expect_state_is_a_collection_error_at_the_example(pytester: pytest.Pytester) -> None:
-    runbook = make_project(pytester, "  - name: typo\n    params: {user_email: a@acme.example, tier: Pro}\n    expect_state: {user: {}}\n")
+    runbook = make_project(
+        pytester,
+        "  - name: typo\n    params: {user_email: a@acme.example, tier: Pro}\n    expect_state: {user: {}}\n",
+    )
     result = pytester.runpytest("runbooks", "--runbook-fake-portal")
     line = line_of(runbook, "- name: typo")
-    result.stdout.fnmatch_lines([f"*check_license.yaml:{line}:5: test 'typo': unknown expect_state key 'user'*"])
+    result.stdout.fnmatch_lines(
+        [f"*check_license.yaml:{line}:5: test 'typo': unknown expect_state key 'user'*"]
+    )

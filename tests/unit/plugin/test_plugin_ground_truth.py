@@ -92,9 +92,7 @@ def test_a_refusal_must_leave_users_pool_and_ledger_alone() -> None:
 
 
 def test_a_refusal_may_state_what_it_changes() -> None:
-    found = state_mismatches(
-        {"users": {"user03@acme.example": "Eco"}}, "failed", state(), downgraded()
-    )
+    found = state_mismatches({"users": {"user03@acme.example": "Eco"}}, "failed", state(), downgraded())
     assert "users.user03@acme.example" not in [m.key for m in found]
 
 
@@ -118,7 +116,10 @@ def test_problems_in_the_expectation_itself() -> None:
 
 def test_the_table_lines_up() -> None:
     text = ground_truth.table(
-        [Mismatch("users.user03@acme.example", "Eco", "Pro"), Mismatch("monthly_bill_delta", "-20", "0", "380 -> 380")]
+        [
+            Mismatch("users.user03@acme.example", "Eco", "Pro"),
+            Mismatch("monthly_bill_delta", "-20", "0", "380 -> 380"),
+        ]
     )
     assert text.splitlines() == [
         "key                        expected  found",

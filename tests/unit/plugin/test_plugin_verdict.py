@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,7 @@ def catalogue() -> Catalogue:
 
 
 def failed_step(where: Where, **changes: Any) -> StepFinished:
-    fields: dict[str, Any] = dict(
+    step = StepFinished(
         job_id="check_license::pro_user[2026]",
         step_id="2",
         title="Manage the license",
@@ -91,11 +92,12 @@ def failed_step(where: Where, **changes: Any) -> StepFinished:
             Artifact("html", str(where.base / "reports/ex/002-manage-failure.html"), "page HTML"),
         ),
     )
-    fields.update(changes)
-    return StepFinished(**fields)
+    return dataclasses.replace(step, **changes)
 
 
-def example_run(where: Where, step: StepFinished | None, *, outcome: str = "passed", **run: Any) -> ExampleRun:
+def example_run(
+    where: Where, step: StepFinished | None, *, outcome: str = "passed", **run: Any
+) -> ExampleRun:
     example = Example(
         name="pro_user",
         params={"user_email": "user03@acme.example", "tier": "Eco"},
@@ -104,7 +106,9 @@ def example_run(where: Where, step: StepFinished | None, *, outcome: str = "pass
         source=SourceSpan(file="runbooks/check_license.yaml", line=15, col=5),
     )
     runbook = Runbook(name="check_license", tests=(example,))
-    spec = ExampleSpec(runbook, example, "2026", Path("runbooks"), RunbookLoader(catalogue(), where.base / "runbooks"))
+    spec = ExampleSpec(
+        runbook, example, "2026", Path("runbooks"), RunbookLoader(catalogue(), where.base / "runbooks")
+    )
     result = JobResult(
         job_id=spec.job_id,
         runbook="check_license",
@@ -114,10 +118,11 @@ def example_run(where: Where, step: StepFinished | None, *, outcome: str = "pass
         artifacts_dir=where.base / "reports/ex",
         trace=where.base / "reports/ex/trace.zip" if step else None,
     )
-    login = JobResult(job_id="login", runbook="login", status="passed", steps=(), duration_ms=1, artifacts_dir=where.base)
-    defaults: dict[str, Any] = dict(login=login, result=result)
-    defaults.update(run)
-    return ExampleRun(spec, where.base / "reports/ex", Plan(runbook=runbook, steps=()), **defaults)
+    login = JobResult(
+        job_id="login", runbook="login", status="passed", steps=(), duration_ms=1, artifacts_dir=where.base
+    )
+    parts: dict[str, Any] = {"login": login, "result": result, **run}
+    return ExampleRun(spec, where.base / "reports/ex", Plan(runbook=runbook, steps=()), **parts)
 
 
 APPROVED = """\
@@ -172,19 +177,40 @@ def test_an_error_without_a_failed_check_is_shown_without_its_location_prefix(wh
 
 
 def test_the_state_and_the_outcome_are_problems_of_their_own(where: Where) -> None:
-    before = {"users": [{"email": "user03@acme.example", "license": "Pro"}], "pool": {}, "ledger": [], "monthly_bill": 380}
+    before = {
+        "users": [{"email": "user03@acme.example", "license": "Pro"}],
+        "pool": {},
+        "ledger": [],
+        "monthly_bill": 380,
+    }
     run = example_run(
-        where, None, outcome="failed", before=before, after=before, expect_state={"users": {"user03@acme.example": "Eco"}}
+        where,
+        None,
+        outcome="failed",
+        before=before,
+        after=before,
+        expect_state={"users": {"user03@acme.example": "Eco"}},
     )
     text = render(run, problems(run, where), where)
-    assert text.startswith("the runbook passed; the example expects it to refuse (outcome: failed)\nexample 'pro_user'")
+    assert text.startswith(
+        "the runbook passed; the example expects it to refuse (outcome: failed)\nexample 'pro_user'"
+    )
     assert "the portal's state after the run (/_test/state) is not as expected:" in text
     assert "  users.user03@acme.example  Eco       Pro" in text
 
 
 def test_a_failed_login_names_the_login_runbook(where: Where) -> None:
-    step = failed_step(where, step_id="1", title="Open the login page", source="runbooks/_shared/login.yaml:3:5")
-    login = JobResult(job_id="login", runbook="login", status="failed", steps=(step,), duration_ms=1, artifacts_dir=where.base)
+    step = failed_step(
+        where, step_id="1", title="Open the login page", source="runbooks/_shared/login.yaml:3:5"
+    )
+    login = JobResult(
+        job_id="login",
+        runbook="login",
+        status="failed",
+        steps=(step,),
+        duration_ms=1,
+        artifacts_dir=where.base,
+    )
     run = example_run(where, None, login=login, result=None)
     found = problems(run, where)
     assert len(found) == 1

@@ -1,0 +1,439 @@
+"""The aggregate strategy of the bulk downgrade: buy in one checkout, reassign in parallel, remove in
+one go, with every operation exactly-once across failures, crashes and resumes.
+
+Phases over a batch of rows (the canary rows, then the rest), each re-entered on resume:
+1. settle: every operation whose outcome is unknown is decided from the portal first
+   (executor.bulk.outcomes): nothing is computed from a journal that might be wrong.
+2. purchase: per target tier, buy what the batch still needs minus what is free in the pool
+   (read just before), in checkouts of at most 100. The intent records the tier's total before.
+3. reassign: the batch's rows, in parallel over the workers (a free license exists for each).
+4. remove: per tier, the licenses this run added to the free pool and has not removed yet:
+   those it moved users off, plus any it bought and did not use (a failed row), so the run never
+   leaves more billable, unused licenses than it found.
+
+Quantities are recomputed from the portal's state and the journal each time, never carried in
+memory, so a resumed run continues exactly where the portal and the journal say it is.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from executor.bulk import outcomes
+from executor.bulk.journal import OpRecord
+from executor.bulk.op_watch import Intent, OpWatch
+from executor.bulk.planning import BulkPlan, RowPlan, checkouts, money, plan_downgrade
+from executor.bulk.portal_state import PortalState, StateError, from_outputs
+from executor.bulk.row_events import PhaseStarted
+from executor.bulk.run_state import BulkRun, failed_at_fail_step, split_canary
+from executor.bulk.workers import Worker
+from executor.engine import JobResult
+from executor.model.plan import Plan
+from executor.model.runbook import Step
+
+NAME = "aggregate"
+RUNBOOK = "downgrade_license"
+READ = "_bulk/read_portal.yaml"
+READ_POOL = "_bulk/read_pool.yaml"
+BUY = "_bulk/buy_licenses.yaml"
+REASSIGN = "_bulk/reassign_license.yaml"
+REMOVE = "_bulk/remove_free_licenses.yaml"
+RUNBOOKS = (READ, READ_POOL, BUY, REASSIGN, REMOVE)
+EMAIL, TARGET = "user_email", "target_tier"
+
+
+class StateReadFailed(Exception):
+    pass
+
+
+class AggregateDowngrade:
+    def __init__(self, run: BulkRun, plan_rows: Mapping[int, RowPlan]) -> None:
+        self.run = run
+        self.plan_rows = plan_rows  # the plan as made (or as stored, on resume)
+        self._seq: Counter[str] = Counter()
+
+    # --- small helpers ----------------------------------------------------------------------------
+
+    def _job_id(self, name: str) -> str:
+        self._seq[name] += 1
+        session = self.run.journal.run_value("sessions", 1)
+        return f"{name}-s{session}-{self._seq[name]}"
+
+    def _plan(self, runbook: str, params: dict[str, Any]) -> Plan:
+        return self.run.ws.plan(runbook, params)
+
+    async def _job(
+        self, worker: Worker, name: str, plan: Plan, *, label: str, folder: Any = None, watch: OpWatch | None = None,
+        dry_run: bool = False,
+    ) -> JobResult:
+        job_id = self._job_id(name)
+        where = folder if folder is not None else self.run.rundir.op_dir(job_id)
+        if folder is not None:
+            where = folder / job_id
+        return await self.run.pool.run_job(
+            worker,
+            job_id,
+            plan,
+            where,
+            label=label,
+            hook=watch.hook if watch else None,
+            listener=watch,
+            dry_run=dry_run,
+        )
+
+    async def read(self, worker: Worker, *, users: bool = True) -> PortalState:
+        """The portal's state (read-only, so tried again freely)."""
+        runbook = READ if users else READ_POOL
+        last = ""
+        for _ in range(self.run.settings.attempts + 2):
+            if self.run.gate.halted:
+                break
+            result = await self._job(worker, "read", self._plan(runbook, {}), label="read the portal")
+            if result.session_expired:
+                if not await self.run.pool.recover(worker):
+                    break
+                continue
+            if result.status != "failed":
+                try:
+                    return from_outputs(result.outputs)
+                except StateError as err:
+                    raise StateReadFailed(f"the portal's tables look different: {err}") from None
+            last = result.error or "read failed"
+        raise StateReadFailed(f"cannot read the portal's state: {last or self.run.gate.stop_reason}")
+
+    # --- plan and dry run -----------------------------------------------------------------------------
+
+    async def make_plan(self, worker: Worker) -> tuple[BulkPlan, PortalState]:
+        state = await self.read(worker)
+        rows = [self.run.rows[n] for n in sorted(self.run.rows)]
+        return plan_downgrade(rows, state, runbook=self.run.runbook.name), state
+
+    async def probe(self, worker: Worker, plan: BulkPlan, state: PortalState) -> list[str]:
+        """Dry run: the destructive steps' locators resolved on the live pages, nothing clicked."""
+        notes: list[str] = []
+        t = plan.totals
+        if t.buy:
+            tier, qty = next(iter(t.buy.items()))
+            qty = min(qty, 100)
+            amount = money(state.pool[tier].price_cents * qty)
+            buy = self._plan(BUY, {"tier": tier, "quantity": qty, "amount": amount})
+            result = await self._job(worker, "probe-purchase", buy, label="dry run: purchase", dry_run=True)
+            notes.append(_probe_note("purchase", result))
+            # The probe added a line to the purchase summary: take it out again.
+            cleanup = await self._job(worker, "probe-cleanup", buy, label="dry run: clean up", dry_run=True)
+            del cleanup
+        first = next((r for r in plan.rows if r.action == "reassign"), None)
+        if first is not None:
+            row = self.run.rows[first.row]
+            params = {EMAIL: row.params[EMAIL], "from_tier": first.before, "target_tier": first.target}
+            result = await self._job(
+                worker, "probe-reassign", self._plan(REASSIGN, params), label="dry run: reassign", dry_run=True
+            )
+            notes.append(_probe_note("reassignment", result))
+        for tier in t.remove:
+            if state.pool[tier].available > 0:
+                plan_ = self._plan(REMOVE, {"tier": tier, "quantity": 1})
+                result = await self._job(worker, "probe-remove", plan_, label="dry run: removal", dry_run=True)
+                notes.append(_probe_note(f"{tier} removal", result))
+            else:
+                notes.append(
+                    f"{tier} removal: not checked (no free {tier} license yet to open its dialog; "
+                    "the run checks it before removing)"
+                )
+        return notes
+
+    # --- the run --------------------------------------------------------------------------------------
+
+    async def execute(self) -> None:
+        run = self.run
+        worker = run.pool.first()
+        await self.settle(worker)
+        if run.gate.stopping:
+            return
+        todo = [
+            r.row
+            for r in run.journal.rows("pending", "running")
+            if self.plan_rows.get(r.row) is not None and self.plan_rows[r.row].action == "reassign"
+        ]
+        batches = split_canary(todo, run.settings.canary if not run.journal.run_value("canary_passed") else 0)
+        for index, batch in enumerate(batches):
+            await self.cycle(batch)
+            if run.gate.stopping:
+                return
+            if index == 0 and len(batches) > 1:
+                if not run.canary_passed(batch):
+                    return
+                run.journal.set_run({"canary_passed": True})
+        # Nothing left to reassign (a resume after the reassignments): removals may still be due.
+        if not batches:
+            await self.remove_phase(worker)
+
+    async def cycle(self, rows: list[int]) -> None:
+        worker = self.run.pool.first()
+        await self.purchase_phase(worker, rows)
+        if self.run.gate.stopping:
+            return
+        self.run.bus.emit(PhaseStarted("reassign", f"{len(rows)} rows"))  # type: ignore[arg-type]
+        await self.run.pool.each(rows, self.reassign_row)
+        await self.settle(worker)  # a worker stopped mid-row leaves an unknown reassignment
+        if not self.run.gate.stopping:
+            await self.remove_phase(worker)
+
+    # --- settle ---------------------------------------------------------------------------------------
+
+    async def settle(self, worker: Worker) -> None:
+        """Decide every unknown outcome from the portal; rows left running go back to pending."""
+        journal = self.run.journal
+        unknown = journal.unknown_ops()
+        if unknown:
+            self.run.bus.emit(PhaseStarted("verify", f"{len(unknown)} unknown outcome(s)"))  # type: ignore[arg-type]
+            state = await self.read(worker, users=any(op.kind == "reassign" for op in unknown))
+            for op in unknown:
+                self._decide(op, state)
+        for rec in journal.rows("running"):
+            done = [op for op in journal.ops("reassign", row=rec.row) if op.outcome == "done"]
+            plan = self.plan_rows.get(rec.row)
+            if done and plan is not None:
+                self.run.finish_row(rec.row, "changed", f"{plan.before} → {plan.target}", before=plan.before,
+                                    after=plan.target, count=False)
+            elif not self.run.gate.stopping or not done:
+                journal.set_row_status(rec.row, "pending")
+
+    def _decide(self, op: OpRecord, state: PortalState) -> outcomes.Verdict:
+        if op.kind in ("purchase", "remove"):
+            tier = str(op.tier)
+            verdict = outcomes.decide(op.kind, op.intent, {"total": state.pool[tier].total})
+        elif op.kind == "reassign":
+            email = str(op.intent["email"])
+            verdict = outcomes.decide("reassign", op.intent, {"tier": state.tier_of(email), "exists": state.has_user(email)})
+        else:
+            verdict = outcomes.generic_step(op.intent)
+        self.run.verifications += 1
+        outcome = {"done": "done", "not_done": "not_done", "attention": "failed"}[verdict.decision]
+        detail = verdict.reason if verdict.decision != "attention" else f"attention: {verdict.reason}"
+        self.run.journal.record_outcome(op.id, outcome, detail, verified=True)  # type: ignore[arg-type]
+        self.run.note("warning" if verdict.decision == "attention" else "info", f"verified op {op.id} ({op.kind}): {verdict.reason}")
+        if verdict.decision == "attention":
+            if op.row is not None:
+                plan = self.plan_rows.get(op.row)
+                self.run.finish_row(op.row, "attention", verdict.reason, before=plan.before if plan else None)
+            else:
+                self.run.stop(f"needs attention: {verdict.reason}")
+        return verdict
+
+    async def _verify(self, worker: Worker, op_id: int) -> outcomes.Verdict:
+        op = self.run.journal.op(op_id)
+        if op.outcome is not None:  # decided meanwhile (its step passed after all)
+            return outcomes.Verdict("done" if op.outcome == "done" else "not_done", op.outcome_detail or "")
+        state = await self.read(worker, users=op.kind == "reassign")
+        return self._decide(op, state)
+
+    # --- purchase -------------------------------------------------------------------------------------
+
+    def _needs(self, rows: list[int]) -> Counter[str]:
+        """Licenses per target tier the rows still need (those not reassigned yet)."""
+        need: Counter[str] = Counter()
+        for row in rows:
+            plan = self.plan_rows[row]
+            rec = self.run.journal.row(row)
+            if rec.final or plan.target is None:
+                continue
+            if any(op.outcome == "done" for op in self.run.journal.ops("reassign", row=row)):
+                continue
+            need[plan.target] += 1
+        return need
+
+    async def purchase_phase(self, worker: Worker, rows: list[int]) -> None:
+        for tier, needed in sorted(self._needs(rows).items()):
+            failures = 0
+            while not self.run.gate.stopping:
+                state = await self.read(worker, users=False)
+                missing = needed - state.pool[tier].available
+                if missing <= 0:
+                    break
+                quantity = checkouts(missing)[0]
+                outcome = await self.purchase(worker, tier, quantity, state)
+                if outcome == "done":
+                    failures = 0
+                    continue
+                failures += 1
+                self.run.retries += 1
+                if failures >= self.run.settings.attempts:
+                    self.run.stop(f"buying {quantity} {tier}: {failures} attempts did not go through")
+
+    async def purchase(self, worker: Worker, tier: str, quantity: int, state: PortalState) -> str:
+        line = state.pool[tier]
+        amount = money(line.price_cents * quantity)
+        intent = {"tier": tier, "quantity": quantity, "total_before": line.total, "amount": amount}
+        watch = OpWatch(self.run.journal, "", _fixed(Intent("purchase", intent, tier=tier, quantity=quantity, phase="purchase")))
+        self.run.bus.emit(PhaseStarted("purchase", f"{quantity} {tier} ({amount} CAD / month)"))  # type: ignore[arg-type]
+        plan = self._plan(BUY, {"tier": tier, "quantity": quantity, "amount": amount})
+        job_id_hint = f"purchase-{tier}"
+        watch.job_id = self._peek_job_id(job_id_hint)
+        result = await self._job(worker, job_id_hint, plan, label=f"buy {quantity} {tier}", watch=watch)
+        return await self._after_op(worker, result, watch)
+
+    def _peek_job_id(self, name: str) -> str:
+        session = self.run.journal.run_value("sessions", 1)
+        return f"{name}-s{session}-{self._seq[name] + 1}"
+
+    async def _after_op(self, worker: Worker, result: JobResult, watch: OpWatch) -> str:
+        """done / not_done / stop, after a job with one destructive step."""
+        expired = result.session_expired
+        if expired and not await self.run.pool.recover(worker):
+            return "stop"
+        if watch.last is None:
+            return "not_done"  # the destructive step never started
+        op = self.run.journal.op(watch.last)
+        if op.outcome == "done":
+            return "done"
+        if op.outcome is not None:
+            return "not_done"
+        verdict = await self._verify(worker, op.id)
+        return {"done": "done", "not_done": "not_done", "attention": "stop"}[verdict.decision]
+
+    # --- reassign -------------------------------------------------------------------------------------
+
+    async def reassign_row(self, worker: Worker, row: int) -> None:
+        run, plan = self.run, self.plan_rows[row]
+        inrow = run.rows[row]
+        if run.journal.row(row).final:
+            return
+        email = str(inrow.params[EMAIL])
+        folder = run.rundir.row_dir(row, inrow.key)
+        run.journal.start_row(row, worker.name)
+        params = {EMAIL: email, "from_tier": plan.before, "target_tier": plan.target}
+        intent = {"email": email, "from": plan.before, "to": plan.target}
+        last_error = ""
+        attempts = 0
+        while attempts < run.settings.attempts and not run.gate.stopping:
+            attempts += 1
+            name = f"reassign-r{row:04d}"
+            watch = OpWatch(run.journal, self._peek_job_id(name),
+                            _fixed(Intent("reassign", intent, row=row, phase="reassign")))
+            result = await self._job(worker, name, self._plan(REASSIGN, params), label=f"row {row} {email}",
+                                     folder=folder, watch=watch)
+            if watch.last is None and result.done is not None:
+                status = "changed" if self._row_done(row) else "unchanged"
+                run.finish_row(row, status, result.done, worker=worker.name, before=plan.before,
+                               after=plan.target, artifacts=folder)
+                return
+            if watch.last is None and not result.session_expired and failed_at_fail_step(result):
+                run.finish_row(row, "failed", result.error or "", worker=worker.name, before=plan.before,
+                               artifacts=folder)
+                return
+            outcome = await self._after_op(worker, result, watch)
+            if outcome == "done":
+                run.finish_row(row, "changed", f"{plan.before} → {plan.target}", worker=worker.name,
+                               before=plan.before, after=plan.target, artifacts=folder)
+                return
+            if outcome == "stop" or run.journal.row(row).final:  # stopped, or attention (finished)
+                return
+            last_error = result.error or "the reassignment did not go through"
+            if result.session_expired:
+                attempts -= 1  # an expiry is not the row's fault
+            run.retries += 1
+        if run.gate.stopping and not run.journal.row(row).final:
+            run.journal.set_row_status(row, "pending", f"not finished: {run.gate.stop_reason}")
+            return
+        run.finish_row(row, "failed", last_error, worker=worker.name, before=plan.before, artifacts=folder)
+
+    def _row_done(self, row: int) -> bool:
+        return any(op.outcome == "done" for op in self.run.journal.ops("reassign", row=row))
+
+    # --- remove ---------------------------------------------------------------------------------------
+
+    def freed_not_removed(self) -> Counter[str]:
+        """Per tier: licenses this run added to the free pool (moved off, or bought and not used)
+        minus those it removed. From done operations only."""
+        net: Counter[str] = Counter()
+        for op in self.run.journal.ops():
+            if op.outcome != "done":
+                continue
+            if op.kind == "purchase" and op.tier:
+                net[op.tier] += int(op.quantity or 0)
+            elif op.kind == "reassign":
+                net[str(op.intent["from"])] += 1
+                net[str(op.intent["to"])] -= 1
+            elif op.kind == "remove" and op.tier:
+                net[op.tier] -= int(op.quantity or 0)
+        return Counter({t: n for t, n in net.items() if n > 0})
+
+    async def remove_phase(self, worker: Worker) -> None:
+        pending = self.freed_not_removed()
+        if not pending:
+            return
+        self.run.bus.emit(PhaseStarted("remove", ", ".join(f"{n} {t}" for t, n in pending.items())))  # type: ignore[arg-type]
+        for tier in sorted(pending):
+            failures = 0
+            while not self.run.gate.stopping:
+                quantity = self.freed_not_removed().get(tier, 0)
+                if quantity <= 0:
+                    break
+                state = await self.read(worker, users=False)
+                free = state.pool[tier].available
+                if free < quantity:
+                    self.run.note(
+                        "warning",
+                        f"{tier}: this run freed {quantity} but only {free} are free now (someone used some): removing {free}",
+                    )
+                    quantity = free
+                    if quantity <= 0:
+                        break
+                outcome = await self.remove(worker, tier, quantity, state)
+                if outcome == "done":
+                    failures = 0
+                    if free < self.freed_not_removed().get(tier, 0) + quantity:
+                        break  # the rest is in use by someone else: nothing more to remove
+                    continue
+                failures += 1
+                self.run.retries += 1
+                if outcome == "stop" or failures >= self.run.settings.attempts:
+                    self.run.stop(f"removing {quantity} {tier}: did not go through")
+
+    async def remove(self, worker: Worker, tier: str, quantity: int, state: PortalState) -> str:
+        intent = {"tier": tier, "quantity": quantity, "total_before": state.pool[tier].total}
+        name = f"remove-{tier}"
+        watch = OpWatch(self.run.journal, self._peek_job_id(name),
+                        _fixed(Intent("remove", intent, tier=tier, quantity=quantity, phase="remove")))
+        plan = self._plan(REMOVE, {"tier": tier, "quantity": quantity})
+        result = await self._job(worker, name, plan, label=f"remove {quantity} {tier}", watch=watch)
+        return await self._after_op(worker, result, watch)
+
+
+def _fixed(intent: Intent) -> Any:
+    def describe(step_id: str, step: Step) -> Intent:
+        return intent
+
+    return describe
+
+
+def _probe_note(what: str, result: JobResult) -> str:
+    destructive = [s for s in result.steps if s.destructive]
+    found = [m for s in result.steps for m in s.matches if any(m.entry == t for t in _targets(destructive))]
+    found += [
+        a.match
+        for s in result.steps
+        for a in s.assertions
+        if a.match is not None and any(a.match.entry == t for t in _targets(destructive))
+    ]
+    if destructive and all(s.status == "skipped" and (s.reason or "").startswith("dry run") for s in destructive):
+        return f"{what}: " + "; ".join(s.reason or "" for s in destructive)
+    seen = sorted({f"{m.target} ({m.label})" for m in found})
+    if seen:
+        return f"{what}: found {', '.join(seen)} before the dry run stopped ({result.error or 'ok'})"
+    return f"{what}: not checked: {result.error or 'the destructive step was not reached'}"
+
+
+def _targets(steps: list[Any]) -> set[str]:
+    out = set()
+    for s in steps:
+        target = s.step.get("args", {}).get("target") if isinstance(s.step, dict) else None
+        if isinstance(target, dict) and "entry" in target:
+            out.add(str(target["entry"]))
+    return out
+
+
+__all__ = ["NAME", "RUNBOOK", "RUNBOOKS", "AggregateDowngrade", "StateReadFailed"]
