@@ -80,8 +80,13 @@ class Capturer:
                 params: dict[str, Any] = {"format": s.format, "optimizeForSpeed": True}
                 if s.format == "jpeg":
                     params["quality"] = s.quality
-                result = await session.send("Page.captureScreenshot", params)
-                return base64.b64decode(result["data"])
+                try:
+                    result = await session.send("Page.captureScreenshot", params)
+                    return base64.b64decode(result["data"])
+                except Error:
+                    # Chromium sometimes refuses the fast path ("Unable to capture screenshot") when
+                    # a frame is not ready under load; Playwright's screenshot waits for one.
+                    pass
         options: dict[str, Any] = {
             "type": s.format,
             "full_page": full,

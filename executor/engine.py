@@ -412,8 +412,12 @@ class Job:
                 )
             )
         elif status == "passed" and self._wants_screenshot(step):
-            path = await self.capture(seq, slug(title), full=step.screenshot == "full")
-            run.artifacts.insert(0, Artifact("screenshot", str(path), title))
+            try:
+                path = await self.capture(seq, slug(title), full=step.screenshot == "full")
+                run.artifacts.insert(0, Artifact("screenshot", str(path), title))
+            except PlaywrightError as problem:
+                # The step did what it should; only its evidence is missing, which a person must see.
+                status, error = "warned", f"no screenshot after the step: {summarize(str(problem))}"
         timings["screenshot_ms"] = (time.monotonic() - shot_started) * 1000
 
         if expired is None and status != "skipped" and await self._session_expired():

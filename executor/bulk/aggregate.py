@@ -18,7 +18,8 @@ memory, so a resumed run continues exactly where the portal and the journal say 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from executor.bulk import outcomes
@@ -31,16 +32,18 @@ from executor.bulk.run_state import BulkRun, failed_at_fail_step, split_canary
 from executor.bulk.workers import Worker
 from executor.engine import JobResult
 from executor.model.plan import Plan
-from executor.model.runbook import Step
+from executor.model.runbook import Step, TargetRef
+from executor.plan import iter_steps
 
 NAME = "aggregate"
 RUNBOOK = "downgrade_license"
 READ = "_bulk/read_portal.yaml"
 READ_POOL = "_bulk/read_pool.yaml"
+CLEAR = "_bulk/clear_purchase_summary.yaml"
 BUY = "_bulk/buy_licenses.yaml"
 REASSIGN = "_bulk/reassign_license.yaml"
 REMOVE = "_bulk/remove_free_licenses.yaml"
-RUNBOOKS = (READ, READ_POOL, BUY, REASSIGN, REMOVE)
+RUNBOOKS = (READ, READ_POOL, CLEAR, BUY, REASSIGN, REMOVE)
 EMAIL, TARGET = "user_email", "target_tier"
 
 
@@ -52,26 +55,31 @@ class AggregateDowngrade:
     def __init__(self, run: BulkRun, plan_rows: Mapping[int, RowPlan]) -> None:
         self.run = run
         self.plan_rows = plan_rows  # the plan as made (or as stored, on resume)
-        self._seq: Counter[str] = Counter()
 
     # --- small helpers ----------------------------------------------------------------------------
 
     def _job_id(self, name: str) -> str:
-        self._seq[name] += 1
-        session = self.run.journal.run_value("sessions", 1)
-        return f"{name}-s{session}-{self._seq[name]}"
+        """Unique over the whole run (sessions included): report sections and folders per job."""
+        return self.run.job_id(name)
 
     def _plan(self, runbook: str, params: dict[str, Any]) -> Plan:
         return self.run.ws.plan(runbook, params)
 
+    def _watch(self, job_id: str, intent: Intent) -> OpWatch:
+        return OpWatch(self.run.journal, job_id, _fixed(intent))
+
     async def _job(
-        self, worker: Worker, name: str, plan: Plan, *, label: str, folder: Any = None, watch: OpWatch | None = None,
+        self,
+        worker: Worker,
+        job_id: str,
+        plan: Plan,
+        *,
+        label: str,
+        folder: Path | None = None,
+        watch: OpWatch | None = None,
         dry_run: bool = False,
     ) -> JobResult:
-        job_id = self._job_id(name)
-        where = folder if folder is not None else self.run.rundir.op_dir(job_id)
-        if folder is not None:
-            where = folder / job_id
+        where = (folder or self.run.rundir.path / "ops") / job_id
         return await self.run.pool.run_job(
             worker,
             job_id,
@@ -90,7 +98,7 @@ class AggregateDowngrade:
         for _ in range(self.run.settings.attempts + 2):
             if self.run.gate.halted:
                 break
-            result = await self._job(worker, "read", self._plan(runbook, {}), label="read the portal")
+            result = await self._job(worker, self._job_id("read"), self._plan(runbook, {}), label="read the portal")
             if result.session_expired:
                 if not await self.run.pool.recover(worker):
                     break
@@ -119,24 +127,26 @@ class AggregateDowngrade:
             qty = min(qty, 100)
             amount = money(state.pool[tier].price_cents * qty)
             buy = self._plan(BUY, {"tier": tier, "quantity": qty, "amount": amount})
-            result = await self._job(worker, "probe-purchase", buy, label="dry run: purchase", dry_run=True)
-            notes.append(_probe_note("purchase", result))
-            # The probe added a line to the purchase summary: take it out again.
-            cleanup = await self._job(worker, "probe-cleanup", buy, label="dry run: clean up", dry_run=True)
-            del cleanup
+            result = await self._job(worker, self._job_id("probe-purchase"), buy, label="dry run: purchase", dry_run=True)
+            notes.append(_probe_note("purchase", buy, result))
+            # The probe added a line to the purchase summary (not a payment): take it out again.
+            await self._job(worker, self._job_id("probe-cleanup"), self._plan(CLEAR, {}), label="dry run: clean up")
         first = next((r for r in plan.rows if r.action == "reassign"), None)
         if first is not None:
             row = self.run.rows[first.row]
             params = {EMAIL: row.params[EMAIL], "from_tier": first.before, "target_tier": first.target}
+            reassign = self._plan(REASSIGN, params)
             result = await self._job(
-                worker, "probe-reassign", self._plan(REASSIGN, params), label="dry run: reassign", dry_run=True
+                worker, self._job_id("probe-reassign"), reassign, label="dry run: reassign", dry_run=True
             )
-            notes.append(_probe_note("reassignment", result))
+            notes.append(_probe_note("reassignment", reassign, result))
         for tier in t.remove:
             if state.pool[tier].available > 0:
-                plan_ = self._plan(REMOVE, {"tier": tier, "quantity": 1})
-                result = await self._job(worker, "probe-remove", plan_, label="dry run: removal", dry_run=True)
-                notes.append(_probe_note(f"{tier} removal", result))
+                remove = self._plan(REMOVE, {"tier": tier, "quantity": 1})
+                result = await self._job(
+                    worker, self._job_id("probe-remove"), remove, label="dry run: removal", dry_run=True
+                )
+                notes.append(_probe_note(f"{tier} removal", remove, result))
             else:
                 notes.append(
                     f"{tier} removal: not checked (no free {tier} license yet to open its dialog; "
@@ -196,9 +206,11 @@ class AggregateDowngrade:
             done = [op for op in journal.ops("reassign", row=rec.row) if op.outcome == "done"]
             plan = self.plan_rows.get(rec.row)
             if done and plan is not None:
-                self.run.finish_row(rec.row, "changed", f"{plan.before} → {plan.target}", before=plan.before,
-                                    after=plan.target, count=False)
-            elif not self.run.gate.stopping or not done:
+                reason = f"{plan.before} → {plan.target}"
+                self.run.finish_row(
+                    rec.row, "changed", reason, before=plan.before, after=plan.target, count=False
+                )
+            else:
                 journal.set_row_status(rec.row, "pending")
 
     def _decide(self, op: OpRecord, state: PortalState) -> outcomes.Verdict:
@@ -258,6 +270,12 @@ class AggregateDowngrade:
                 if outcome == "done":
                     failures = 0
                     continue
+                if outcome == "stop":
+                    self.run.stop(f"buying {quantity} {tier}: stopped")
+                    break
+                if outcome == "expired":
+                    self.run.retries += 1
+                    continue
                 failures += 1
                 self.run.retries += 1
                 if failures >= self.run.settings.attempts:
@@ -267,32 +285,28 @@ class AggregateDowngrade:
         line = state.pool[tier]
         amount = money(line.price_cents * quantity)
         intent = {"tier": tier, "quantity": quantity, "total_before": line.total, "amount": amount}
-        watch = OpWatch(self.run.journal, "", _fixed(Intent("purchase", intent, tier=tier, quantity=quantity, phase="purchase")))
+        job_id = self._job_id(f"purchase-{tier}")
+        watch = self._watch(job_id, Intent("purchase", intent, tier=tier, quantity=quantity, phase="purchase"))
         self.run.bus.emit(PhaseStarted("purchase", f"{quantity} {tier} ({amount} CAD / month)"))  # type: ignore[arg-type]
         plan = self._plan(BUY, {"tier": tier, "quantity": quantity, "amount": amount})
-        job_id_hint = f"purchase-{tier}"
-        watch.job_id = self._peek_job_id(job_id_hint)
-        result = await self._job(worker, job_id_hint, plan, label=f"buy {quantity} {tier}", watch=watch)
+        result = await self._job(worker, job_id, plan, label=f"buy {quantity} {tier}", watch=watch)
         return await self._after_op(worker, result, watch)
 
-    def _peek_job_id(self, name: str) -> str:
-        session = self.run.journal.run_value("sessions", 1)
-        return f"{name}-s{session}-{self._seq[name] + 1}"
-
     async def _after_op(self, worker: Worker, result: JobResult, watch: OpWatch) -> str:
-        """done / not_done / stop, after a job with one destructive step."""
+        """After a job with one destructive step: done / not_done / expired (logged in again, not
+        done: try again without counting it against the operation) / stop."""
         expired = result.session_expired
         if expired and not await self.run.pool.recover(worker):
             return "stop"
-        if watch.last is None:
-            return "not_done"  # the destructive step never started
-        op = self.run.journal.op(watch.last)
-        if op.outcome == "done":
-            return "done"
-        if op.outcome is not None:
-            return "not_done"
-        verdict = await self._verify(worker, op.id)
-        return {"done": "done", "not_done": "not_done", "attention": "stop"}[verdict.decision]
+        decision = "not_done"  # the destructive step never started
+        if watch.last is not None:
+            op = self.run.journal.op(watch.last)
+            if op.outcome is None:
+                verdict = await self._verify(worker, op.id)
+                decision = {"done": "done", "not_done": "not_done", "attention": "stop"}[verdict.decision]
+            else:
+                decision = "done" if op.outcome == "done" else "not_done"
+        return "expired" if expired and decision == "not_done" else decision
 
     # --- reassign -------------------------------------------------------------------------------------
 
@@ -310,11 +324,11 @@ class AggregateDowngrade:
         attempts = 0
         while attempts < run.settings.attempts and not run.gate.stopping:
             attempts += 1
-            name = f"reassign-r{row:04d}"
-            watch = OpWatch(run.journal, self._peek_job_id(name),
-                            _fixed(Intent("reassign", intent, row=row, phase="reassign")))
-            result = await self._job(worker, name, self._plan(REASSIGN, params), label=f"row {row} {email}",
-                                     folder=folder, watch=watch)
+            job_id = self._job_id(f"reassign-r{row:04d}")
+            watch = self._watch(job_id, Intent("reassign", intent, row=row, phase="reassign"))
+            result = await self._job(
+                worker, job_id, self._plan(REASSIGN, params), label=f"row {row} {email}", folder=folder, watch=watch
+            )
             if watch.last is None and result.done is not None:
                 status = "changed" if self._row_done(row) else "unchanged"
                 run.finish_row(row, status, result.done, worker=worker.name, before=plan.before,
@@ -332,7 +346,7 @@ class AggregateDowngrade:
             if outcome == "stop" or run.journal.row(row).final:  # stopped, or attention (finished)
                 return
             last_error = result.error or "the reassignment did not go through"
-            if result.session_expired:
+            if outcome == "expired":
                 attempts -= 1  # an expiry is not the row's fault
             run.retries += 1
         if run.gate.stopping and not run.journal.row(row).final:
@@ -346,20 +360,7 @@ class AggregateDowngrade:
     # --- remove ---------------------------------------------------------------------------------------
 
     def freed_not_removed(self) -> Counter[str]:
-        """Per tier: licenses this run added to the free pool (moved off, or bought and not used)
-        minus those it removed. From done operations only."""
-        net: Counter[str] = Counter()
-        for op in self.run.journal.ops():
-            if op.outcome != "done":
-                continue
-            if op.kind == "purchase" and op.tier:
-                net[op.tier] += int(op.quantity or 0)
-            elif op.kind == "reassign":
-                net[str(op.intent["from"])] += 1
-                net[str(op.intent["to"])] -= 1
-            elif op.kind == "remove" and op.tier:
-                net[op.tier] -= int(op.quantity or 0)
-        return Counter({t: n for t, n in net.items() if n > 0})
+        return freed_not_removed(self.run.journal.ops())
 
     async def remove_phase(self, worker: Worker) -> None:
         pending = self.freed_not_removed()
@@ -383,6 +384,9 @@ class AggregateDowngrade:
                     if quantity <= 0:
                         break
                 outcome = await self.remove(worker, tier, quantity, state)
+                if outcome == "expired":
+                    self.run.retries += 1
+                    continue
                 if outcome == "done":
                     failures = 0
                     if free < self.freed_not_removed().get(tier, 0) + quantity:
@@ -395,12 +399,30 @@ class AggregateDowngrade:
 
     async def remove(self, worker: Worker, tier: str, quantity: int, state: PortalState) -> str:
         intent = {"tier": tier, "quantity": quantity, "total_before": state.pool[tier].total}
-        name = f"remove-{tier}"
-        watch = OpWatch(self.run.journal, self._peek_job_id(name),
-                        _fixed(Intent("remove", intent, tier=tier, quantity=quantity, phase="remove")))
+        job_id = self._job_id(f"remove-{tier}")
+        watch = self._watch(job_id, Intent("remove", intent, tier=tier, quantity=quantity, phase="remove"))
         plan = self._plan(REMOVE, {"tier": tier, "quantity": quantity})
-        result = await self._job(worker, name, plan, label=f"remove {quantity} {tier}", watch=watch)
+        result = await self._job(worker, job_id, plan, label=f"remove {quantity} {tier}", watch=watch)
         return await self._after_op(worker, result, watch)
+
+
+def freed_not_removed(ops: Iterable[OpRecord]) -> Counter[str]:
+    """Per tier: licenses the run added to the free pool (users moved off it, or bought and not
+    used by a reassignment) minus those it removed; done operations only. Pure.
+
+    A tier whose free licenses the run used (pre-existing ones) counts below zero: not removable."""
+    net: Counter[str] = Counter()
+    for op in ops:
+        if op.outcome != "done":
+            continue
+        if op.kind == "purchase" and op.tier:
+            net[op.tier] += int(op.quantity or 0)
+        elif op.kind == "reassign":
+            net[str(op.intent["from"])] += 1
+            net[str(op.intent["to"])] -= 1
+        elif op.kind == "remove" and op.tier:
+            net[op.tier] -= int(op.quantity or 0)
+    return Counter({t: n for t, n in net.items() if n > 0})
 
 
 def _fixed(intent: Intent) -> Any:
@@ -410,30 +432,22 @@ def _fixed(intent: Intent) -> Any:
     return describe
 
 
-def _probe_note(what: str, result: JobResult) -> str:
-    destructive = [s for s in result.steps if s.destructive]
-    found = [m for s in result.steps for m in s.matches if any(m.entry == t for t in _targets(destructive))]
-    found += [
-        a.match
-        for s in result.steps
-        for a in s.assertions
-        if a.match is not None and any(a.match.entry == t for t in _targets(destructive))
-    ]
-    if destructive and all(s.status == "skipped" and (s.reason or "").startswith("dry run") for s in destructive):
-        return f"{what}: " + "; ".join(s.reason or "" for s in destructive)
+def _probe_note(what: str, plan: Plan, result: JobResult) -> str:
+    """Which of the plan's destructive targets the dry run found on the page (as the target of a
+    step, or in an assertion before a step that could not go on without the run's changes)."""
+    wanted = {
+        p.step.args.target.entry
+        for p in iter_steps(plan.steps)
+        if p.step.destructive and isinstance(getattr(p.step.args, "target", None), TargetRef)
+    }
+    found = {m for s in result.steps for m in s.matches if m.entry in wanted}
+    found |= {a.match for s in result.steps for a in s.assertions if a.match is not None and a.match.entry in wanted}
     seen = sorted({f"{m.target} ({m.label})" for m in found})
-    if seen:
-        return f"{what}: found {', '.join(seen)} before the dry run stopped ({result.error or 'ok'})"
-    return f"{what}: not checked: {result.error or 'the destructive step was not reached'}"
-
-
-def _targets(steps: list[Any]) -> set[str]:
-    out = set()
-    for s in steps:
-        target = s.step.get("args", {}).get("target") if isinstance(s.step, dict) else None
-        if isinstance(target, dict) and "entry" in target:
-            out.add(str(target["entry"]))
-    return out
+    missing = sorted(wanted - {m.entry for m in found})
+    text = f"{what}: " + (f"found {', '.join(seen)}, not clicked" if seen else "nothing found")
+    if missing:
+        text += f"; not checked: {', '.join(missing)} ({result.error or 'not reached'})"
+    return text
 
 
 __all__ = ["NAME", "RUNBOOK", "RUNBOOKS", "AggregateDowngrade", "StateReadFailed"]

@@ -125,7 +125,7 @@ def plan_downgrade(
             left_free[p.target] -= 1
             source = f"a free {p.target} already in the pool"
         else:
-            source = f"a {p.target} bought in this run"
+            source = f"a newly bought {p.target}"
         text = f"{p.before} → {p.target}: reassign to {source}, remove 1 {p.before}"
         planned.append(RowPlan(p.row, p.key, "reassign", text, p.before, p.target))
     after = {t: line.total + buy.get(t, 0) - remove.get(t, 0) for t, line in state.pool.items()}

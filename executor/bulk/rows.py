@@ -176,7 +176,8 @@ def _check_header(
             continue
         param = _column_param(name, runbook)
         if param is None:
-            hint = did_you_mean(name, declared) or f"{runbook.name} takes {', '.join(declared) or 'no params'}"
+            names = [*declared, *([EMAIL_ALIAS] if _column_param(EMAIL_ALIAS, runbook) else [])]
+            hint = did_you_mean(name, names) or f"{runbook.name} takes {', '.join(declared) or 'no params'}"
             problems.append(RowProblem(f"unknown column {name!r}", hint, 1, col))
             continue
         if param.name in seen:
@@ -194,7 +195,8 @@ def _check_header(
         if param.name in seen or param.name in fixed:
             continue
         if param.required and param.default is None and param.env is None:
-            example = ",".join([*(raw.strip() for raw in header if raw.strip()), param.name])
+            alias = EMAIL_ALIAS if _column_param(EMAIL_ALIAS, runbook) is param else None
+            example = ",".join([*(raw.strip() for raw in header if raw.strip()), alias or param.name])
             problems.append(
                 RowProblem(
                     f"missing column {param.name!r} ({param.type.value}, required by {runbook.name})",

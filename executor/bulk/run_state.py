@@ -3,6 +3,7 @@ same way: finishing a row (journal, event, circuit breaker), the canary gate, re
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,8 +45,15 @@ class BulkRun:
     settings: BulkSettings
     breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
     ask: Ask | None = None
+    session: int = 1  # 1 for the first run, +1 per resume
     retries: int = 0  # jobs tried again (not done, or after a session expiry)
     verifications: int = 0  # unknown outcomes resolved by reading the portal
+    _seq: Counter[str] = field(default_factory=Counter)
+
+    def job_id(self, name: str) -> str:
+        """Unique over the whole run (sessions included): one report section and folder per job."""
+        self._seq[name] += 1
+        return f"{name}-s{self.session}-{self._seq[name]}"
 
     def note(self, level: str, message: str) -> None:
         self.bus.emit(BulkNote(level, message))  # type: ignore[arg-type]

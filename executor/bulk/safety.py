@@ -76,9 +76,9 @@ class CircuitBreaker:
         self.finished += 1
         if ok:
             self.consecutive = 0
-            return None
-        self.failed += 1
-        self.consecutive += 1
+        else:
+            self.failed += 1
+            self.consecutive += 1
         if self.max_consecutive and self.consecutive >= self.max_consecutive:
             return f"circuit breaker: {self.consecutive} rows failed in a row (--max-failures {self.max_consecutive})"
         if self.max_rate is not None and self.finished >= FAILURE_RATE_MIN_ROWS:

@@ -11,13 +11,24 @@ import argparse
 from collections.abc import Sequence
 from types import ModuleType
 
-from executor.cli import demo_cmd, login_cmd, plan_cmd, run_cmd, selectors_cmd, validate_cmd
+from executor.cli import (
+    demo_cmd,
+    login_cmd,
+    plan_cmd,
+    resume_cmd,
+    run_cmd,
+    selectors_cmd,
+    status_cmd,
+    validate_cmd,
+)
 from executor.cli.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK
 
 COMMANDS: list[ModuleType] = [
     validate_cmd,
     plan_cmd,
     run_cmd,
+    resume_cmd,
+    status_cmd,
     login_cmd,
     selectors_cmd,
     demo_cmd,

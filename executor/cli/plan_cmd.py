@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from executor.cli.engine_options import add_auth_options
 from executor.cli.common import (
     EXIT_INVALID,
     EXIT_OK,
@@ -54,6 +55,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--table", action="store_true", help="print a table (default when the output is a terminal)"
     )
     add_selectors_option(p)
+    bulk = p.add_argument_group("a bulk plan (--input): reads the portal, changes nothing")
+    bulk.add_argument("--input", type=Path, metavar="CSV", help="plan a bulk run of these rows (needs --base-url)")
+    bulk.add_argument("--base-url", metavar="URL", help="the portal to read")
+    bulk.add_argument("--workers", type=int, default=1, metavar="N")
+    bulk.add_argument("--strategy", choices=["aggregate", "per-row"])
+    bulk.add_argument("--run-dir", type=Path, metavar="DIR", help="where the plan is written")
+    add_auth_options(p)
     p.set_defaults(func=run)
 
 
@@ -87,6 +95,8 @@ def collect_params(args: argparse.Namespace) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     path = resolve_runbook(args.runbook)
+    if args.input is not None:
+        return _bulk_plan(args, path)
     root = args.runbooks_root or infer_runbooks_root(path)
     try:
         catalogue = load_catalogue(selectors_dir(args.selectors, root))
@@ -119,3 +129,24 @@ def run(args: argparse.Namespace) -> int:
     if plan.outputs:
         print("outputs: " + ", ".join(plan.outputs))
     return EXIT_OK
+
+
+def _bulk_plan(args: argparse.Namespace, path: Path) -> int:
+    """`runbook plan RUNBOOK --input rows.csv --base-url URL` = `runbook run ... --dry-run`."""
+    from executor.bulk.runner import run_bulk
+    from executor.cli.bulk_options import bulk_request
+
+    if not args.base_url:
+        print("error: a bulk plan reads the portal: give --base-url", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        params = collect_params(args)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    for name, value in {"yes": False, "max_failures": 3, "max_failure_rate": None, "rate_limit": None,
+                        "canary": 0, "timeout": 10_000, "screenshots": "every_step", "trace": "retain-on-failure",
+                        "headed": False, "slow_mo": 0}.items():
+        if not hasattr(args, name):
+            setattr(args, name, value)
+    return run_bulk(bulk_request(args, runbook=path, dry_run=True, params=params))

@@ -7,6 +7,8 @@ import asyncio
 import sys
 from pathlib import Path
 
+from executor.bulk.runner import run_bulk
+from executor.cli.bulk_options import add_bulk_options, bulk_request
 from executor.cli.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, print_diagnostics, resolve_runbook
 from executor.cli.engine_options import (
     add_auth_options,
@@ -30,9 +32,18 @@ examples:
   runbook run downgrade_license --base-url https://portal.example --auth-state ~/.se-state.json \\
       -p user_email=jane@corp.example -p target_tier=Advanced --trace on
 
+bulk (one job per CSV row; docs/bulk.md):
+  runbook run downgrade_license --input users.csv --base-url URL --login-as admin@acme.example \
+      --workers 4 --dry-run                 # read the portal, print and write the plan
+  runbook run downgrade_license --input users.csv --base-url URL --login-as admin@acme.example \
+      --workers 4 --canary 5 --yes          # 5 rows first, then the rest if they all passed
+  runbook resume runs/<run>/   ·   runbook status runs/<run>/
+
 The run folder (runs/<time>-<runbook>/) gets report.html, junit.xml, run.log.jsonl and, per job,
-a screenshot after every step; on failure the page's HTML, its aria snapshot and a trace.
-exit codes: 0 passed, 1 a step failed, 2 invalid runbook or params
+a screenshot after every step; on failure the page's HTML, its aria snapshot and a trace. A bulk
+run adds run.json, plan.json/plan.txt, journal.sqlite and results.csv.
+exit codes: 0 passed (bulk: every row changed or unchanged), 1 a step or row failed or the run
+stopped early, 2 invalid runbook, params or input (nothing was run)
 """
 
 
@@ -52,11 +63,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--selectors", type=Path, metavar="DIR", help="the selector catalogue (default: selectors/)"
     )
+    add_bulk_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     path = resolve_runbook(args.runbook)
+    if args.input is not None:
+        return _run_bulk(args, path)
+    if args.dry_run:
+        print("error: --dry-run goes with --input (a bulk run); a single run can be planned with `runbook plan`",
+              file=sys.stderr)
+        return EXIT_INVALID
     try:
         ws = Workspace.open(infer_runbooks_root(path), args.selectors)
         plan = ws.plan(path, collect_params(args))
@@ -102,3 +120,15 @@ def run(args: argparse.Namespace) -> int:
         for name, value in results[-1].outputs.items():
             print(f"{name}: {value}")
     return EXIT_OK if ok else EXIT_FAILED
+
+
+def _run_bulk(args: argparse.Namespace, path: Path) -> int:
+    try:
+        params = collect_params(args)
+    except (LoadError, ValueError) as err:
+        if isinstance(err, LoadError):
+            print_diagnostics(err.diagnostics)
+        else:
+            print(f"error: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    return run_bulk(bulk_request(args, runbook=path, dry_run=args.dry_run, params=params))

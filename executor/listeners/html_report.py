@@ -12,11 +12,12 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import quote
 
 from jinja2 import Environment, select_autoescape
+from markupsafe import Markup
 
 from executor.events import Event, RunFinished
 from executor.listeners.collect import collect, jobs_failures_first
@@ -64,6 +65,7 @@ _TEMPLATE = r"""<!doctype html>
   .timings { font-size: .8rem; color: #57606a; }
   .note { color: var(--warn); font-size: .85rem; }
   .reason { color: #57606a; font-style: italic; }
+  section.extra { max-width: 1200px; margin: 0 auto; padding: 0 1.5rem; }
 </style>
 </head>
 <body>
@@ -84,6 +86,7 @@ _TEMPLATE = r"""<!doctype html>
   </div>
   {% endif %}
 </header>
+{% if extra %}<section class="extra">{{ extra }}</section>{% endif %}
 <main>
 {% for job in jobs %}
 <section class="job" id="{{ job.anchor }}">
@@ -156,7 +159,10 @@ def _anchor(*parts: str) -> str:
     return "-".join("".join(c if c.isalnum() else "_" for c in p) for p in parts)
 
 
-def render_html(events: Iterable[Event], report_path: Path | str, title: str = "Runbook report") -> str:
+def render_html(
+    events: Iterable[Event], report_path: Path | str, title: str = "Runbook report", extra: Markup | None = None
+) -> str:
+    """`extra`: ready-made, escaped HTML shown under the header (a bulk run's summary and ledger)."""
     report_dir = Path(report_path).resolve().parent
     run = collect(events)
     jobs, failures = [], []
@@ -222,16 +228,20 @@ def render_html(events: Iterable[Event], report_path: Path | str, title: str = "
         jobs=jobs,
         job_counts=sorted(counts.items()),
         failures=failures,
+        extra=extra,
     )
 
 
 class HtmlReportListener:
     """Collects the run's events and writes the report when the run finishes (or on `write()`)."""
 
-    def __init__(self, path: Path | str, title: str = "Runbook report") -> None:
+    def __init__(
+        self, path: Path | str, title: str = "Runbook report", extra: Callable[[], Markup] | None = None
+    ) -> None:
         self.path = Path(path)
         self.title = title
         self.events: list[Event] = []
+        self.extra = extra  # called at each write: HTML for under the header
 
     def on_event(self, event: Event) -> None:
         self.events.append(event)
@@ -240,5 +250,6 @@ class HtmlReportListener:
 
     def write(self) -> Path:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(render_html(self.events, self.path, self.title), encoding="utf-8")
+        extra = self.extra() if self.extra is not None else None
+        self.path.write_text(render_html(self.events, self.path, self.title, extra), encoding="utf-8")
         return self.path

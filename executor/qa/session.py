@@ -207,8 +207,10 @@ class RunbookSession:
                 if run.login.status == "failed":
                     for event in recorder.events:  # into the report only when it is the story
                         self.bus.emit(event)
-                elif not any((run.artifacts_dir / "login").iterdir()):
-                    (run.artifacts_dir / "login").rmdir()
+                elif (run.artifacts_dir / "login").is_dir() and not any(
+                    (run.artifacts_dir / "login").iterdir()
+                ):
+                    (run.artifacts_dir / "login").rmdir()  # a passed login with nothing to show
             if run.login is None or run.login.passed:
                 run.result = await self._run_plan(run, context, options)
         finally:

@@ -21,7 +21,8 @@ from executor.load.diagnostics import display_path
 from executor.model.catalogue import Catalogue
 from executor.qa import ground_truth
 from executor.qa.ground_truth import Mismatch
-from executor.qa.session import LOGIN_RUNBOOK, ExampleRun
+from executor.qa.session import LOGIN_RUNBOOK, ExampleRun, ExampleSpec
+from executor.redaction import MASK
 
 MAX_SOURCE_LINES = 16
 
@@ -101,7 +102,7 @@ def render(run: ExampleRun, found: list[str], where: Where) -> str:
     then which example this is, then every problem and the evidence."""
     spec = run.spec
     example = spec.example
-    params = ", ".join(f"{k}={v}" for k, v in example.params.items())
+    params = ", ".join(f"{k}={_shown(spec, k, v)}" for k, v in example.params.items())
     context = [f"seed {example.seed}"] + ([f"dialect {spec.dialect}"] if spec.dialect else [])
     about = (
         f"example '{example.name}' ({where.path(example.source.file)}:{example.source.line}:{example.source.col}): "
@@ -110,6 +111,11 @@ def render(run: ExampleRun, found: list[str], where: Where) -> str:
     headline, _, body = found[0].partition("\n")
     sections = [f"{headline}\n{about}", body.strip("\n"), *found[1:], _evidence(run, where)]
     return "\n\n".join(s.rstrip() for s in sections if s.strip())
+
+
+def _shown(spec: ExampleSpec, name: str, value: Any) -> str:
+    param = spec.runbook.param(name)
+    return MASK if param is not None and param.secret else str(value)
 
 
 def _job_failure(why: str, job: JobResult, run: ExampleRun, where: Where) -> str:

@@ -46,9 +46,10 @@ PASSING_EXAMPLES = """\
 def make_project(
     pytester: pytest.Pytester, examples: str = PASSING_EXAMPLES, *, runbook: str | None = None
 ) -> Path:
-    """selectors/, runbooks/_shared/ (from the repo) and runbooks/check_license.yaml."""
+    """selectors/, runbooks/_shared/ and co (from the repo) and runbooks/check_license.yaml."""
     shutil.copytree(REPO / "selectors", pytester.path / "selectors")
-    shutil.copytree(REPO / "runbooks" / "_shared", pytester.path / "runbooks" / "_shared")
+    for pieces in (REPO / "runbooks").glob("_*"):  # _shared/ and the like: what runbooks `use`
+        shutil.copytree(pieces, pytester.path / "runbooks" / pieces.name)
     path = pytester.path / "runbooks" / "check_license.yaml"
     path.write_text(runbook if runbook is not None else CHECK_LICENSE % examples.rstrip())
     return path

@@ -14,7 +14,7 @@ from executor.load.runbook_loader import RunbookLoader
 from executor.model.base import SourceSpan
 from executor.model.catalogue import Candidate, Catalogue, CatalogueEntry, TextMatch
 from executor.model.plan import Plan
-from executor.model.runbook import Example, Runbook
+from executor.model.runbook import Example, Param, Runbook
 from executor.qa.session import ExampleRun, ExampleSpec
 from executor.qa.verdict import Where, problems, render, source_lines
 
@@ -105,7 +105,8 @@ def example_run(
         expect_state=run.pop("expect_state", {}),
         source=SourceSpan(file="runbooks/check_license.yaml", line=15, col=5),
     )
-    runbook = Runbook(name="check_license", tests=(example,))
+    params = (Param(name="user_email"), Param(name="tier", secret=run.pop("secret_tier", False)))
+    runbook = Runbook(name="check_license", params=params, tests=(example,))
     spec = ExampleSpec(
         runbook, example, "2026", Path("runbooks"), RunbookLoader(catalogue(), where.base / "runbooks")
     )
@@ -232,3 +233,9 @@ def test_source_lines_stop_at_the_next_step_and_skip_trailing_blanks(where: Wher
     ]
     assert source_lines("runbooks/missing.yaml:1:1", where.base) == []
     assert source_lines("runbooks/check_license.yaml:6:5", where.base, limit=2)[-1] == "    | ..."
+
+
+def test_a_secret_param_of_the_example_is_masked(where: Where) -> None:
+    run = example_run(where, failed_step(where), secret_tier=True)
+    text = render(run, problems(run, where), where)
+    assert "params user_email=user03@acme.example, tier=***;" in text

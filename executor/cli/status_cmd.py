@@ -1,0 +1,34 @@
+"""`runbook status RUN_DIR`: where a bulk run stands, from its journal (no browser)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from executor.bulk.runner import status
+
+NAME = "status"
+EXAMPLES = """\
+examples:
+  runbook status runs/20260101-120000-downgrade_license-bulk
+
+Prints rows by status, operations (purchases, reassignments, removals) with their outcomes, the
+ones whose outcome is unknown, failed rows and the last events. Safe while the run is going.
+exit codes: 0 every row changed or unchanged, 1 otherwise, 2 not a bulk run folder
+"""
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        NAME,
+        help="show the progress of a bulk run",
+        description="Show where a bulk run stands, from its journal.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    return status(args.run_dir)
