@@ -12,7 +12,8 @@ from executor.model.runbook import ExtractArgs, SetArgs
 # is a <th> (the row header) or a <td>; texts are trimmed and their whitespace collapsed. One call
 # into the page: reading a 1,000-row table cell by cell through the driver would take minutes.
 _READ_TABLE = """table => {
-  const clean = el => (el.innerText || el.textContent || '').replace(/\\s+/g, ' ').trim();
+  // textContent, not innerText: the text as written, before CSS (an uppercase header stays "Email").
+  const clean = el => (el.textContent || '').replace(/\\s+/g, ' ').trim();
   const cells = row => Array.from(row.children).filter(c => c.tagName === 'TH' || c.tagName === 'TD');
   const rows = Array.from(table.rows);
   const head = table.tHead && table.tHead.rows.length ? table.tHead.rows[0] : rows[0];

@@ -45,6 +45,7 @@ REASSIGN = "_bulk/reassign_license.yaml"
 REMOVE = "_bulk/remove_free_licenses.yaml"
 RUNBOOKS = (READ, READ_POOL, CLEAR, BUY, REASSIGN, REMOVE)
 EMAIL, TARGET = "user_email", "target_tier"
+MAX_EXPIRIES = 3  # per operation: a session that keeps expiring is a problem of its own
 
 
 class StateReadFailed(Exception):
@@ -259,7 +260,7 @@ class AggregateDowngrade:
 
     async def purchase_phase(self, worker: Worker, rows: list[int]) -> None:
         for tier, needed in sorted(self._needs(rows).items()):
-            failures = 0
+            failures = expiries = 0
             while not self.run.gate.stopping:
                 state = await self.read(worker, users=False)
                 missing = needed - state.pool[tier].available
@@ -273,11 +274,11 @@ class AggregateDowngrade:
                 if outcome == "stop":
                     self.run.stop(f"buying {quantity} {tier}: stopped")
                     break
-                if outcome == "expired":
-                    self.run.retries += 1
+                self.run.retries += 1
+                if outcome == "expired" and expiries < MAX_EXPIRIES:
+                    expiries += 1  # logged in again: not the purchase's fault
                     continue
                 failures += 1
-                self.run.retries += 1
                 if failures >= self.run.settings.attempts:
                     self.run.stop(f"buying {quantity} {tier}: {failures} attempts did not go through")
 
@@ -321,7 +322,7 @@ class AggregateDowngrade:
         params = {EMAIL: email, "from_tier": plan.before, "target_tier": plan.target}
         intent = {"email": email, "from": plan.before, "to": plan.target}
         last_error = ""
-        attempts = 0
+        attempts = expiries = 0
         while attempts < run.settings.attempts and not run.gate.stopping:
             attempts += 1
             job_id = self._job_id(f"reassign-r{row:04d}")
@@ -346,7 +347,8 @@ class AggregateDowngrade:
             if outcome == "stop" or run.journal.row(row).final:  # stopped, or attention (finished)
                 return
             last_error = result.error or "the reassignment did not go through"
-            if outcome == "expired":
+            if outcome == "expired" and expiries < MAX_EXPIRIES:
+                expiries += 1
                 attempts -= 1  # an expiry is not the row's fault
             run.retries += 1
         if run.gate.stopping and not run.journal.row(row).final:
@@ -368,7 +370,7 @@ class AggregateDowngrade:
             return
         self.run.bus.emit(PhaseStarted("remove", ", ".join(f"{n} {t}" for t, n in pending.items())))  # type: ignore[arg-type]
         for tier in sorted(pending):
-            failures = 0
+            failures = expiries = 0
             while not self.run.gate.stopping:
                 quantity = self.freed_not_removed().get(tier, 0)
                 if quantity <= 0:
@@ -384,7 +386,8 @@ class AggregateDowngrade:
                     if quantity <= 0:
                         break
                 outcome = await self.remove(worker, tier, quantity, state)
-                if outcome == "expired":
+                if outcome == "expired" and expiries < MAX_EXPIRIES:
+                    expiries += 1
                     self.run.retries += 1
                     continue
                 if outcome == "done":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from executor.bulk.journal import OpRecord, RowStatus
@@ -26,6 +27,12 @@ from executor.model.plan import Plan
 from executor.plan import iter_steps
 
 NAME = "per-row"
+MAX_EXPIRIES = 3  # per row: a session that keeps expiring is a problem of its own
+# A row's job as a crash left it: failed, nothing more known.
+INTERRUPTED = JobResult(
+    job_id="", runbook="", status="failed", steps=(), duration_ms=0.0, artifacts_dir=Path("."),
+    error="the run was interrupted",
+)
 
 
 @dataclass(frozen=True)
@@ -133,10 +140,11 @@ class PerRow:
             done = [op for op in ops if op.outcome == "done"]
             if unknown and not done and rerun_is_safe(self.plans[rec.row]):
                 for op in unknown:
-                    journal.record_outcome(op.id, "not_done", "the run stopped here; the runbook's own check decides on re-run")
+                    # Still unknown; the re-run's own `done` check decides (see rerun_is_safe).
+                    journal.record_outcome(op.id, "failed", "unknown: the run stopped here; re-run with its done check")
                 journal.set_row_status(rec.row, "pending", "re-run: the runbook checks whether it is already done")
             elif unknown or done:
-                verdict = classify(_interrupted(), ops)
+                verdict = classify(INTERRUPTED, ops)
                 self.run.finish_row(rec.row, verdict.status, f"interrupted: {verdict.reason}", count=False)
             else:
                 journal.set_row_status(rec.row, "pending")
@@ -158,13 +166,15 @@ class PerRow:
     async def run_row(self, worker: Worker, row: int) -> None:
         run = self.run
         folder = run.rundir.row_dir(row, run.rows[row].key)
+        expiries = 0
         while not run.gate.stopping:
             run.journal.start_row(row, worker.name)
             watch = OpWatch(run.journal, "", step_intent(row))
             result = await self._job(worker, row, watch=watch)
             ops = [run.journal.op(op_id) for op_id in watch.ops]
             if result.session_expired and all(op.outcome == "not_done" for op in ops):
-                if await run.pool.recover(worker):
+                expiries += 1
+                if expiries <= MAX_EXPIRIES and await run.pool.recover(worker):
                     run.retries += 1
                     continue  # nothing happened yet: the row starts over once logged in
                 run.journal.set_row_status(row, "pending", "session expired")
@@ -175,10 +185,3 @@ class PerRow:
                            artifacts=folder)
             return
         run.journal.set_row_status(row, "pending", f"not started: {run.gate.stop_reason}")
-
-
-def _interrupted() -> JobResult:
-    from pathlib import Path
-
-    return JobResult(job_id="", runbook="", status="failed", steps=(), duration_ms=0, artifacts_dir=Path("."),
-                     error="the run was interrupted")

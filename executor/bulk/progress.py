@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from executor.bulk.row_events import BulkNote, BulkStarted, JobAssigned, PhaseStarted, RowFinished
-from executor.events import Event, StepStarted
+from executor.events import Event, JobFinished, StepStarted
 
 STYLE = {"changed": "green", "unchanged": "cyan", "failed": "bold red", "attention": "bold yellow", "skipped": "dim"}
 
@@ -51,6 +51,10 @@ class ProgressView:
             if worker is not None:
                 label = self.workers.get(worker, "").split(" · ")[0]
                 self.workers[worker] = f"{label} · {event.title}"
+        elif isinstance(event, JobFinished):
+            worker = self.job_worker.pop(event.job_id, None)
+            if worker is not None:
+                self.workers[worker] = "idle"
         elif isinstance(event, RowFinished):
             self.counts[event.status] += 1
             if event.status in ("failed", "attention") or not self.use_live:

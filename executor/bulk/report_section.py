@@ -42,11 +42,12 @@ _TEMPLATE = r"""
     <dt>plan hash</dt><dd>{{ plan_hash }}</dd>
   </dl>
   <table>
-    <thead><tr><th>Row</th><th>Key</th><th>Status</th><th>Reason</th><th>Before</th><th>After</th><th>Worker</th><th>Screenshots</th></tr></thead>
+    <thead><tr><th>Row</th><th>Key</th><th>Status</th><th>Reason</th><th>Before</th><th>After</th><th>Worker</th><th>Steps</th><th>Screenshots</th></tr></thead>
     <tbody>
     {% for r in ledger %}
       <tr class="{{ r.status }}"><td>{{ r.row }}</td><td>{{ r.key }}</td><td><span class="st {{ r.status }}">{{ r.status }}</span></td>
         <td>{{ r.reason }}</td><td>{{ r.before }}</td><td>{{ r.after }}</td><td>{{ r.worker }}</td>
+        <td>{% for j in r.jobs %}<a href="#{{ j.anchor }}">{{ j.name }}</a>{{ " " if not loop.last }}{% endfor %}</td>
         <td>{% for s in r.shots %}<a href="{{ s }}" target="_blank"><img loading="lazy" src="{{ s }}" alt="row {{ r.row }}"></a>{% endfor %}</td></tr>
     {% endfor %}
     </tbody>
@@ -60,6 +61,14 @@ _COMPILED = _ENV.from_string(_TEMPLATE)
 
 def _tiers(values: Mapping[str, int]) -> str:
     return ", ".join(f"{n} {t}" for t, n in values.items() if n)
+
+
+def _jobs(artifacts: str | None) -> list[dict[str, str]]:
+    """The row's jobs (one folder each), linked to their section of the report (this session's)."""
+    if not artifacts or not Path(artifacts).is_dir():
+        return []
+    names = sorted(p.name for p in Path(artifacts).iterdir() if p.is_dir())
+    return [{"name": n, "anchor": "job-" + "".join(c if c.isalnum() else "_" for c in n)} for n in names]
 
 
 def render_summary(journal: Journal, report_dir: Path, plan: Mapping[str, Any] | None = None) -> Markup:
@@ -78,6 +87,7 @@ def render_summary(journal: Journal, report_dir: Path, plan: Mapping[str, Any] |
                 "after": rec.after or "",
                 "worker": rec.worker or "",
                 "shots": shots,
+                "jobs": _jobs(rec.artifacts),
             }
         )
     html = _COMPILED.render(

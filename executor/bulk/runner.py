@@ -13,7 +13,7 @@ import signal
 import sys
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from executor.browser import BrowserSettings, open_browser
 from executor.bulk import aggregate, crash, per_row
 from executor.bulk.journal import Journal, RowRecord
 from executor.bulk.ledger import status_lines, summarize, write_results
-from executor.bulk.planning import BulkPlan, RowPlan, plan_lines
+from executor.bulk.planning import BulkPlan, RowPlan, money, plan_lines
 from executor.bulk.progress import ProgressView
 from executor.bulk.rate_limit import RateLimiter
 from executor.bulk.report_section import render_summary
@@ -39,12 +39,15 @@ from executor.listeners.log_file import LogFileListener
 from executor.load.diagnostics import LoadError, render_diagnostics
 from executor.model.plan import Plan
 from executor.model.runbook import Runbook
-from executor.plan import PlanError
+from executor.plan import PlanError, iter_steps
 from executor.redaction import MASK, Redactor
 from executor.workspace import Workspace
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 STRATEGIES = {aggregate.RUNBOOK: aggregate.NAME}  # runbook name -> its aggregate strategy
+# Runbooks whose checks read pool-wide counts ("one more free Pro than before"): rows run side by
+# side change those counts under each other, so per-row runs of them use one worker.
+SERIAL = {aggregate.RUNBOOK: "its checks compare pool-wide license counts, which parallel rows change"}
 
 
 @dataclass
@@ -156,14 +159,18 @@ class Evidence:
 def _evidence(rundir: BulkRunDir, runbook: str, redactor: Redactor, journal: Journal | None, live: bool | None,
               session: int) -> Evidence:
     bus = Bus()
-    plan_json = rundir.read_plan() if (rundir.path / "plan.json").is_file() else None
+
+    def summary() -> Any:
+        assert journal is not None
+        plan_json = rundir.read_plan() if (rundir.path / "plan.json").is_file() else None
+        return render_summary(journal, rundir.path, plan_json)
     if session > 1 and rundir.report.exists():
         # Each session's steps have their own report; the summary on top covers the whole run.
         rundir.report.rename(rundir.path / f"report-session{session - 1}.html")
     report = HtmlReportListener(
         rundir.report,
         title=f"Bulk run: {runbook}",
-        extra=(lambda: render_summary(journal, rundir.path, plan_json)) if journal is not None else None,
+        extra=summary if journal is not None else None,
     )
     junit = JUnitListener(rundir.path / "junit.xml", suite_name=runbook)
     log = LogFileListener(rundir.path / "run.log.jsonl", redactor)
@@ -198,8 +205,6 @@ def _print_plan(plan: BulkPlan, rundir: BulkRunDir) -> None:
 def _totals_question(plan: BulkPlan, prep: Prepared) -> str:
     t = plan.totals
     if plan.strategy == aggregate.NAME:
-        from executor.bulk.planning import money
-
         what = (
             f"buy {', '.join(f'{n} {k}' for k, n in t.buy.items()) or 'nothing'}, "
             f"reassign {plan.counts()['reassign']} users, "
@@ -213,8 +218,6 @@ def _totals_question(plan: BulkPlan, prep: Prepared) -> str:
 
 
 def _destructive(plan: Plan) -> list[Any]:
-    from executor.plan import iter_steps
-
     return [p for p in iter_steps(plan.steps) if p.step.destructive]
 
 
@@ -259,6 +262,9 @@ async def _session(
     settings = req.settings
     shared = prep.strategy == aggregate.NAME
     workers = settings.workers
+    if not shared and workers > 1 and prep.runbook.name in SERIAL:
+        ev.bus.emit(BulkNote("warning", f"per-row {prep.runbook.name}: {SERIAL[prep.runbook.name]}; using 1 worker"))  # type: ignore[arg-type]
+        workers = 1
     if not shared and req.login_as is None and workers > 1:
         ev.bus.emit(BulkNote("warning", "per-row with --auth-state: one session cannot serve several workers (they would share one purchase summary); using 1 worker"))  # type: ignore[arg-type]
         workers = 1
@@ -332,12 +338,14 @@ async def _work(
         ask=req.ask,
         session=session,
     )
+    if journal is not None:
+        pool.note_sink = lambda level, message: journal.event(level, message)
     try:
         if resume:
             assert journal is not None
             plan_rows = _stored_plan_rows(rundir)
         else:
-            plan = await _make_plan(run, prep)
+            plan = await _make_plan(run, prep, dry_run=req.dry_run)
             if plan is None:
                 return EXIT_FAILED
             _print_plan(plan, rundir)
@@ -366,11 +374,13 @@ async def _work(
             (rundir.path / ".dry-run.sqlite").unlink(missing_ok=True)
     assert journal is not None
     journal.event("session-end", gate.stop_reason or "finished")
+    ev.progress.stop()  # the live view ends before the summary is printed
     return _conclude(journal, rundir, gate, run)
 
 
-async def _make_plan(run: BulkRun, prep: Prepared) -> BulkPlan | None:
-    """The plan: from the portal's state (aggregate) or from a dry run of every row (per-row)."""
+async def _make_plan(run: BulkRun, prep: Prepared, *, dry_run: bool) -> BulkPlan | None:
+    """The plan: from the portal's state (aggregate; a dry run also probes the destructive
+    locators) or, per-row, from a dry run of every row (only when a dry run is asked for)."""
     worker = run.pool.first()
     if prep.strategy == aggregate.NAME:
         strategy = aggregate.AggregateDowngrade(run, {})
@@ -379,12 +389,10 @@ async def _make_plan(run: BulkRun, prep: Prepared) -> BulkPlan | None:
         except aggregate.StateReadFailed as err:
             _err(f"error: {err}")
             return None
-        if run.journal.path.name.startswith(".dry-run"):
-            from dataclasses import replace
-
+        if dry_run:
             plan = replace(plan, notes=tuple(await strategy.probe(worker, plan, state)))
         return plan
-    if run.journal.path.name.startswith(".dry-run"):
+    if dry_run:
         return await per_row.PerRow(run, prep.plans).dry_run()
     return _generic_plan(prep)
 

@@ -80,7 +80,8 @@ class CircuitBreaker:
             self.failed += 1
             self.consecutive += 1
         if self.max_consecutive and self.consecutive >= self.max_consecutive:
-            return f"circuit breaker: {self.consecutive} rows failed in a row (--max-failures {self.max_consecutive})"
+            rows = "row" if self.consecutive == 1 else "rows"
+            return f"circuit breaker: {self.consecutive} {rows} failed in a row (--max-failures {self.max_consecutive})"
         if self.max_rate is not None and self.finished >= FAILURE_RATE_MIN_ROWS:
             rate = self.failed / self.finished
             if rate > self.max_rate:

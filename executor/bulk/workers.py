@@ -104,6 +104,8 @@ class WorkerPool:
         self.logins = 0
         self.expiries = 0
         self._lock = asyncio.Lock()
+        # Also where notes go besides the bus (the journal's events), once the run has one.
+        self.note_sink: Callable[[str, str], None] | None = None
 
     # --- start and stop -------------------------------------------------------------------------
 
@@ -277,3 +279,5 @@ class WorkerPool:
 
     def _note(self, level: str, message: str) -> None:
         self.bus.emit(BulkNote(level, message))  # type: ignore[arg-type]
+        if self.note_sink is not None:
+            self.note_sink(level, message)

@@ -33,9 +33,9 @@ examples:
       -p user_email=jane@corp.example -p target_tier=Advanced --trace on
 
 bulk (one job per CSV row; docs/bulk.md):
-  runbook run downgrade_license --input users.csv --base-url URL --login-as admin@acme.example \
+  runbook run downgrade_license --input users.csv --base-url URL --login-as admin@acme.example \\
       --workers 4 --dry-run                 # read the portal, print and write the plan
-  runbook run downgrade_license --input users.csv --base-url URL --login-as admin@acme.example \
+  runbook run downgrade_license --input users.csv --base-url URL --login-as admin@acme.example \\
       --workers 4 --canary 5 --yes          # 5 rows first, then the rest if they all passed
   runbook resume runs/<run>/   ·   runbook status runs/<run>/
 

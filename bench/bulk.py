@@ -1,0 +1,386 @@
+"""Bulk downgrade speed: the executor per user, a hand-written Playwright script per user, and the
+executor's aggregated path, with 1, 2 and 4 workers.
+
+    .venv/bin/python bench/bulk.py                      # 100 users, workers 1 2 4
+    .venv/bin/python bench/bulk.py --users 40 --workers 1 4
+
+Per-user variants downgrade each user with the downgrade_license procedure (buy one, reassign,
+remove one), a screenshot after each step the runbook takes one for:
+  executor per user     the runbook through the engine (run_plan), one browser context per worker
+  hand-written per user the same steps and checks in plain Playwright, the same screenshots
+The procedure's own checks compare pool-wide counts ("one more free Eco than before"), which two
+users downgraded at once would change under each other: with N workers, each worker therefore has
+a fake portal of its own (N portals, 100/N users each). That favours the per-user variants (no
+shared pool, no contention on one portal), never the aggregated one.
+  executor aggregated   `runbook run downgrade_license --input users.csv --workers N --yes` on one
+                        portal: one checkout, N workers reassigning, one removal (docs/bulk.md)
+Timings exclude browser start and logins (per-user: from the first user to the last; aggregated:
+from the first job after the login to the last job, read from the run's log). Peak memory is the
+largest RSS of the variant's process tree (Python, Playwright's node driver, Chromium), portals
+excluded. Every variant's end state is checked on the portal. The machine's load is printed: the
+ratios mean more than the absolute numbers on a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from playwright.async_api import BrowserContext, Page, expect
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from executor.browser import BrowserSettings, open_browser  # noqa: E402 - after the path tweak
+from executor.capture import Capturer  # noqa: E402
+from executor.engine import EngineOptions  # noqa: E402
+from executor.events import Bus  # noqa: E402
+from executor.run_api import run_plan  # noqa: E402
+from executor.workspace import Workspace  # noqa: E402
+from fake_portal.testing import PortalProcess  # noqa: E402
+
+ADMIN = "admin@acme.example"
+TOKEN = "bench-token"
+
+
+# --- the hand-written per-user procedure ---------------------------------------------------------
+
+
+async def hand_written(page: Page, email: str, target: str, shots: Path) -> int:
+    """downgrade_license in plain Playwright: the same navigation, checks and screenshots."""
+    capturer = Capturer(page)
+    taken = 0
+
+    async def shot(name: str) -> None:
+        nonlocal taken
+        taken += 1
+        await capturer.capture(shots / f"{taken:03d}-{name}.jpg")
+
+    users = page.get_by_role("table", name="Users", exact=True)
+    row = users.get_by_role("row", name=re.compile(rf"^{re.escape(email)}(\s|$)"))
+    license_cell = row.get_by_test_id("user-license")
+    purchased = page.get_by_role("table", name="Purchased licenses", exact=True)
+
+    def available(tier: str):  # type: ignore[no-untyped-def]
+        return purchased.get_by_role("row", name=re.compile(rf"^{tier}\b")).get_by_role(
+            "button", name=re.compile(rf"^Available {tier} licen[cs]es", re.I)
+        )
+
+    async def open_users() -> None:
+        options = page.get_by_role("button", name="Options", exact=True)
+        await options.click()
+        item = page.get_by_role("menuitem", name="User Management", exact=True)
+        await expect(item).to_be_visible()
+        await item.click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("User management", re.I))
+        await expect(users).to_be_visible()
+        await shot("user-page")
+
+    async def open_licenses() -> None:
+        nav = page.get_by_role("navigation", name="Main menu")
+        await nav.get_by_role("link", name="Management of licenses and Purchases", exact=True).click()
+        await expect(page.get_by_role("heading", level=1)).to_be_visible()
+        await expect(purchased).to_be_visible()
+        await shot("license-page")
+
+    await page.goto("/")
+    await expect(page.get_by_role("button", name="Options", exact=True)).to_be_visible()
+    await open_users()
+    await expect(row).to_have_count(1)
+    old = (await license_cell.inner_text()).strip()
+    if old == target:
+        return taken
+    assert old in ("Pro", "Advanced"), f"{email} holds {old!r}"
+    await open_licenses()
+    summary = page.get_by_role("region", name="Purchase summary")
+    assert await summary.get_by_text(re.compile("^Total:")).count() == 0, "unpaid lines in the summary"
+    old_available = int(await available(old).inner_text())
+    target_available = int(await available(target).inner_text())
+    await page.get_by_role("spinbutton", name=f"Quantity of {target} licenses", exact=True).fill("1")
+    packages = page.get_by_role("table", name="Packages", exact=True)
+    await packages.get_by_role("row", name=re.compile(rf"^{target}\b")).get_by_role("button", name="Add", exact=True).click()
+    await expect(summary.get_by_role("listitem").filter(has_text=re.compile(rf"^\s*{target} ×"))).to_be_visible()
+    await expect(page.get_by_role("button", name="Proceed to checkout", exact=True)).to_be_enabled()
+    await shot("added")
+    await page.get_by_role("button", name="Proceed to checkout", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Confirm your purchase")
+    await expect(dialog).to_be_visible()
+    await expect(dialog.get_by_role("listitem").filter(has_text=re.compile(rf"^\s*{target} ×"))).to_contain_text(f"{target} × 1 ")
+    await expect(dialog.get_by_role("listitem")).to_have_count(1)
+    await shot("checkout")
+    accept = dialog.get_by_role("checkbox", name="I accept that these licenses will be added to my account")
+    await accept.check()
+    await expect(accept).to_be_checked()
+    await dialog.get_by_role("button", name="Pay", exact=True).click()
+    await expect(page.get_by_role("status")).to_contain_text("Payment accepted")
+    await expect(available(target)).to_have_text(str(target_available + 1))
+    await shot("paid")
+    await open_users()
+    await row.get_by_role("button", name="Manage License", exact=True).click()
+    await expect(page.get_by_role("dialog", name=f"Manage license of {email}")).to_be_visible()
+    await shot("manage")
+    await page.get_by_role("button", name="Modify License", exact=True).click()
+    new_license = page.get_by_role("combobox", name="New license", exact=True)
+    await expect(new_license).to_be_visible()
+    await new_license.select_option(label=target)
+    await shot("picked")
+    await page.get_by_role("button", name="Save", exact=True).click()
+    await expect(page.get_by_role("status")).to_contain_text(f"now holds a {target} license")
+    await expect(license_cell).to_have_text(target)
+    await shot("saved")
+    await open_licenses()
+    await expect(available(old)).to_have_text(str(old_available + 1))
+    await available(old).click()
+    await expect(page.get_by_role("dialog", name=f"Manage {old} licenses")).to_be_visible()
+    await shot("manage-pool")
+    await page.get_by_role("button", name="Change the quantity of license", exact=True).click()
+    quantity = page.get_by_role("spinbutton", name="Number of licenses to remove")
+    await expect(quantity).to_be_visible()
+    await quantity.fill("1")
+    await page.get_by_role("button", name="Remove license", exact=True).click()
+    confirm = page.get_by_role("alertdialog", name="Confirm removal")
+    await expect(confirm).to_be_visible()
+    await expect(confirm).to_contain_text("cannot be recovered")
+    await shot("confirm")
+    await confirm.get_by_role("button", name="Confirm removal", exact=True).click()
+    await expect(page.get_by_role("status")).to_contain_text("removed")
+    await expect(available(old)).to_have_text(str(old_available))
+    await shot("removed")
+    await open_users()
+    await expect(license_cell).to_have_text(target)
+    await shot("final")
+    await capturer.close()
+    return taken
+
+
+# --- memory ------------------------------------------------------------------------------------------
+
+
+def _tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo += children.get(pid, [])
+    return out
+
+
+def _rss_mb(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+class PeakMemory:
+    """Samples the RSS of a process tree (minus some pids) every 200 ms."""
+
+    def __init__(self, root: int, exclude: set[int]) -> None:
+        self.root, self.exclude, self.peak = root, exclude, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            pids = [p for p in _tree(self.root) if p not in self.exclude]
+            self.peak = max(self.peak, _rss_mb(pids))
+            self._stop.wait(0.2)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+# --- variants ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    name: str
+    workers: int
+    users: int
+    seconds: float
+    peak_mb: float
+    screenshots: int
+
+    @property
+    def per_minute(self) -> float:
+        return self.users / self.seconds * 60
+
+
+def targets(n: int) -> list[tuple[str, str]]:
+    width = max(2, len(str(n)))
+    return [(f"user{i:0{width}d}@acme.example", "Advanced" if i % 3 == 0 else "Eco") for i in range(1, n + 1)]
+
+
+PerUser = Callable[[BrowserContext, str, str, Path], Awaitable[int]]
+
+
+def executor_per_user(ws: Workspace, options: EngineOptions) -> PerUser:
+    async def run(context: BrowserContext, email: str, target: str, out: Path) -> int:
+        plan = ws.plan("downgrade_license.yaml", {"user_email": email, "target_tier": target})
+        result = await run_plan(
+            plan, ws.catalogue, base_url=context.base_url, artifacts_dir=out, context=context,  # type: ignore[attr-defined]
+            options=options, bus=Bus(), job_id=email,
+        )  # fmt: skip
+        if result.status == "failed":
+            raise RuntimeError(f"{email}: {result.error}")
+        return sum(1 for s in result.steps for a in s.artifacts if a.kind == "screenshot")
+
+    return run
+
+
+def script_per_user() -> PerUser:
+    async def run(context: BrowserContext, email: str, target: str, out: Path) -> int:
+        out.mkdir(parents=True, exist_ok=True)
+        return await hand_written(context.pages[0], email, target, out)
+
+    return run
+
+
+async def per_user(
+    name: str, procedure: PerUser, portals: list[PortalProcess], rows: list[tuple[str, str]], tmp: Path
+) -> Result:
+    ws = Workspace.open()
+    n = len(portals)
+    for portal in portals:
+        portal.reset(f"bulk:{len(rows)}")
+    shots = 0
+    async with open_browser(BrowserSettings()) as browser:
+        contexts = []
+        for portal in portals:  # log in, outside the timing
+            context = await browser.new_context(base_url=portal.url, viewport={"width": 1280, "height": 800})
+            context.base_url = portal.url  # type: ignore[attr-defined]
+            await context.new_page()
+            await run_plan(ws.login_plan(ADMIN), ws.catalogue, base_url=portal.url, artifacts_dir=tmp / "login",
+                           context=context, options=EngineOptions(screenshots="off", trace="off"), bus=Bus())
+            contexts.append(context)
+
+        async def worker(index: int) -> int:
+            taken = 0
+            for email, target in rows[index::n]:
+                taken += await procedure(contexts[index], email, target, tmp / name / email)
+            return taken
+
+        portal_pids = {p.process.pid for p in portals if p.process is not None}
+        with PeakMemory(os.getpid(), portal_pids) as memory:
+            started = time.perf_counter()
+            shots = sum(await asyncio.gather(*(worker(i) for i in range(n))))
+            seconds = time.perf_counter() - started
+    for index, portal in enumerate(portals):
+        users = {u["email"]: u["license"] for u in portal.state()["users"]}
+        for email, target in rows[index::n]:
+            assert users[email] == target, f"{name}: {email} holds {users[email]}"
+    return Result(name, n, len(rows), seconds, memory.peak, shots)
+
+
+def aggregated(portal: PortalProcess, rows: list[tuple[str, str]], workers: int, tmp: Path) -> Result:
+    portal.reset(f"bulk:{len(rows)}")
+    csv = tmp / f"agg-{workers}.csv"
+    csv.write_text("email,target_tier\n" + "".join(f"{e},{t}\n" for e, t in rows), encoding="utf-8")
+    run_dir = tmp / f"agg-{workers}"
+    args = [sys.executable, "-m", "executor.cli", "run", "downgrade_license", "--input", str(csv),
+            "--base-url", portal.url, "--login-as", ADMIN, "--workers", str(workers), "--yes",
+            "--trace", "off", "--run-dir", str(run_dir)]  # fmt: skip
+    env = {**os.environ, "CI": "1"}
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    with PeakMemory(proc.pid, set()) as memory:
+        output, _ = proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"aggregated run with {workers} workers failed:\n{output[-3000:]}")
+    events = [json.loads(line) for line in (run_dir / "run.log.jsonl").read_text().splitlines()]
+    jobs = [e for e in events if e.get("event") in ("JobStarted", "JobFinished") and not e["job_id"].startswith("login")]
+    seconds = max(e["at"] for e in jobs) - min(e["at"] for e in jobs)
+    users = {u["email"]: u["license"] for u in portal.state()["users"]}
+    assert all(users[e] == t for e, t in rows), "aggregated: a user is not on the target"
+    shots = len(list(run_dir.rglob("*.jpg")))
+    return Result("executor aggregated", workers, len(rows), seconds, memory.peak, shots)
+
+
+# --- main --------------------------------------------------------------------------------------------
+
+
+async def bench(n_users: int, worker_counts: list[int]) -> list[Result]:
+    rows = targets(n_users)
+    options = EngineOptions(screenshots="every_step", trace="off")
+    ws = Workspace.open()
+    results: list[Result] = []
+    portals = [PortalProcess(seed=f"bulk:{n_users}", test_token=TOKEN).start() for _ in range(max(worker_counts))]
+    try:
+        with tempfile.TemporaryDirectory() as tmp_name:
+            tmp = Path(tmp_name)
+            for workers in worker_counts:
+                used = portals[:workers]
+                # Alternate the order so a load spike does not always hit the same variant.
+                pair = [("executor per user", executor_per_user(ws, options)), ("hand-written per user", script_per_user())]
+                if workers % 2 == 0:
+                    pair.reverse()
+                for name, procedure in pair:
+                    results.append(await per_user(name, procedure, used, rows, tmp))
+                    print(_line(results[-1]), flush=True)
+                results.append(aggregated(portals[0], rows, workers, tmp))
+                print(_line(results[-1]), flush=True)
+    finally:
+        for portal in portals:
+            portal.stop()
+    return results
+
+
+def _line(r: Result) -> str:
+    return (
+        f"{r.name:24} {r.workers:>7} {r.users:>5} {r.seconds:9.1f} {r.per_minute:9.1f} {r.peak_mb:9.0f} {r.screenshots:>7}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=100)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    args = parser.parse_args()
+    print(f"bulk downgrade of {args.users} users; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"{'variant':24} {'workers':>7} {'users':>5} {'seconds':>9} {'users/min':>9} {'peak MB':>9} {'shots':>7}")
+    results = asyncio.run(bench(args.users, args.workers))
+    print()
+    by = {(r.name, r.workers): r for r in results}
+    for workers in args.workers:
+        ex, hw = by[("executor per user", workers)], by[("hand-written per user", workers)]
+        agg = by[("executor aggregated", workers)]
+        print(
+            f"{workers} worker(s): executor / hand-written per user = {ex.seconds / hw.seconds:.2f} (target <= 1.15); "
+            f"aggregated vs executor per user: {agg.per_minute / ex.per_minute:.1f}x faster (target >= 2)"
+        )
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
