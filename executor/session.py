@@ -7,7 +7,9 @@ Authentication comes first and from one of two places: a saved Playwright storag
 
 from __future__ import annotations
 
+import asyncio
 import json
+import tempfile
 import time
 import uuid
 from collections import Counter
@@ -22,7 +24,7 @@ from executor.engine import EngineOptions, JobResult
 from executor.events import Bus, JobStatus, RunFinished, RunStarted
 from executor.model.plan import Plan
 from executor.run_api import run_plan
-from executor.workspace import Workspace, write_private
+from executor.workspace import RunDirectory, Workspace, write_private
 
 
 @dataclass(frozen=True)
@@ -112,3 +114,26 @@ async def run_session(
             )
         )
     return results
+
+
+def run_in_scratch(
+    ws: Workspace,
+    *,
+    name: str,
+    base_url: str,
+    auth: Auth,
+    options: EngineOptions,
+    after: Callable[[BrowserContext], Awaitable[None]] | None = None,
+) -> list[JobResult]:
+    """A session whose evidence nobody keeps (`login`, `selectors check`): a temporary run folder."""
+    with tempfile.TemporaryDirectory(prefix=f"runbook-{name}-") as tmp:
+        run_dir = RunDirectory.create(name, path=Path(tmp), redactor=options.redactor, console=False)
+        try:
+            return asyncio.run(
+                run_session(
+                    ws, [], base_url=base_url, artifacts_dir=run_dir.path, auth=auth, options=options,
+                    bus=run_dir.bus, after=after,
+                )
+            )
+        finally:
+            run_dir.close()

@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,8 +22,8 @@ from executor.cli.engine_options import engine_options
 from executor.load.diagnostics import LoadError
 from executor.locate import probe
 from executor.redaction import Redactor
-from executor.session import Auth, run_session
-from executor.workspace import RunDirectory, Workspace, write_private
+from executor.session import Auth, run_in_scratch
+from executor.workspace import Workspace, write_private
 
 NAME = "login"
 EXAMPLES = """\
@@ -83,23 +82,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _by_runbook(ws: Workspace, args: argparse.Namespace) -> int:
-    redactor = Redactor()
-    with tempfile.TemporaryDirectory(prefix="runbook-login-") as tmp:
-        run_dir = RunDirectory.create("login", path=Path(tmp), redactor=redactor, quiet=True)
-        try:
-            results = asyncio.run(
-                run_session(
-                    ws,
-                    [],
-                    base_url=args.base_url,
-                    artifacts_dir=run_dir.path,
-                    auth=Auth(login_as=args.email, save_state=args.save_state),
-                    options=engine_options(args, redactor),
-                    bus=run_dir.bus,
-                )
-            )
-        finally:
-            run_dir.close()
+    results = run_in_scratch(
+        ws,
+        name="login",
+        base_url=args.base_url,
+        auth=Auth(login_as=args.email, save_state=args.save_state),
+        options=engine_options(args, Redactor()),
+    )
     if results and results[-1].status != "failed":
         print(f"saved the session of {args.email} to {args.save_state} (mode 0600)")
         return EXIT_OK

@@ -7,8 +7,6 @@ QA's drift detector: run it before a bulk run (or nightly) and a renamed label s
 from __future__ import annotations
 
 import argparse
-import asyncio
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +22,8 @@ from executor.locate import LocatorAmbiguous, LocatorError, resolve
 from executor.model.catalogue import Catalogue, CatalogueEntry
 from executor.model.runbook import TargetRef
 from executor.redaction import Redactor
-from executor.session import Auth, run_session
-from executor.workspace import RunDirectory, Workspace
+from executor.session import Auth, run_in_scratch
+from executor.workspace import Workspace
 
 NAME = "selectors"
 EXAMPLES = """\
@@ -164,24 +162,14 @@ def run(args: argparse.Namespace) -> int:
     async def after(context: BrowserContext) -> None:
         checks.extend(await check_catalogue(context, ws.catalogue, args.page))
 
-    redactor = Redactor()
-    with tempfile.TemporaryDirectory(prefix="runbook-selectors-") as tmp:
-        run_dir = RunDirectory.create("selectors", path=Path(tmp), redactor=redactor, console=False)
-        try:
-            results = asyncio.run(
-                run_session(
-                    ws,
-                    [],
-                    base_url=args.base_url,
-                    artifacts_dir=run_dir.path,
-                    auth=Auth(state_file=args.auth_state, login_as=args.login_as),
-                    options=engine_options(args, redactor),
-                    bus=run_dir.bus,
-                    after=after,
-                )
-            )
-        finally:
-            run_dir.close()
+    results = run_in_scratch(
+        ws,
+        name="selectors",
+        base_url=args.base_url,
+        auth=Auth(state_file=args.auth_state, login_as=args.login_as),
+        options=engine_options(args, Redactor()),
+        after=after,
+    )
     if results and results[-1].status == "failed":
         print(f"error: login failed: {results[-1].error}")
         return EXIT_FAILED
