@@ -48,6 +48,7 @@ __all__ = [
     "run_plan",
     "run_plans",
     "run_plans_async",
+    "run_sync",
 ]
 
 
@@ -198,7 +199,7 @@ def run_plans(
     run_id: str | None = None,
 ) -> list[JobResult]:
     """Sync wrapper of `run_plans_async` (see the module docstring for the pytest plugin)."""
-    return _run_sync(
+    return run_sync(
         run_plans_async(
             plans,
             catalogue,
@@ -214,7 +215,9 @@ def run_plans(
     )
 
 
-def _run_sync(coro: Coroutine[Any, Any, T]) -> T:
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from sync code, even when this thread already runs a loop
+    (pytest-playwright's sync fixtures keep one running for the whole session)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:

@@ -10,6 +10,7 @@ import pytest
 from executor.bulk.rate_limit import RateLimiter
 from executor.bulk.run_state import split_canary
 from executor.bulk.safety import CircuitBreaker, Gate, Halted, confirm
+from executor.run_api import run_sync
 
 
 def test_breaker_stops_after_consecutive_failures_only() -> None:
@@ -51,7 +52,7 @@ def test_gate_pauses_and_halts() -> None:
             await gate.wait()
         return seen
 
-    assert asyncio.run(scenario()) == ["paused", "ran"]
+    assert run_sync(scenario()) == ["paused", "ran"]
 
 
 def test_rate_limiter_spaces_actions() -> None:
@@ -62,7 +63,7 @@ def test_rate_limiter_spaces_actions() -> None:
             await limiter.acquire()
         return time.monotonic() - started
 
-    assert asyncio.run(scenario()) >= 0.24  # 5 intervals of 50 ms after the first
+    assert run_sync(scenario()) >= 0.24  # 5 intervals of 50 ms after the first
 
 
 def test_canary_batches() -> None:

@@ -3,7 +3,6 @@ Chromium discovery, trace scrubbing, launch options, the session predicate."""
 
 from __future__ import annotations
 
-import asyncio
 import zipfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,6 +17,7 @@ from executor.errors import actual_value, summarize
 from executor.locate import describe, fill_placeholders, filled_candidate, js_escape
 from executor.run_api import merged_launch_args
 from executor.trace_file import scrub_zip, secret_forms
+from executor.run_api import run_sync
 
 
 def test_step_yaml_reads_like_the_runbook() -> None:
@@ -191,4 +191,4 @@ def test_scrub_zip_replaces_every_form_of_a_secret(tmp_path: Path) -> None:
 )
 def test_session_expired_predicate(url: str, expired: bool) -> None:
     page = SimpleNamespace(url=url)
-    assert asyncio.run(login_page_expired(page)) is expired  # type: ignore[arg-type]
+    assert run_sync(login_page_expired(page)) is expired  # type: ignore[arg-type]

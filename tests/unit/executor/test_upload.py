@@ -3,7 +3,6 @@ payload handed to Playwright's `set_input_files` (no browser: a stub locator rec
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -19,6 +18,7 @@ from executor.model.catalogue import Catalogue
 from executor.model.runbook import TargetRef, UploadArgs
 from executor.plan import build_plan
 from executor.plan_view import describe_action
+from executor.run_api import run_sync
 
 CATALOGUE = """\
 page: form
@@ -194,7 +194,7 @@ def test_the_action_sets_the_input_files(tmp_path: Path) -> None:
     spec = get("upload")
     assert spec.changes_state and spec.supports_dry_run
     ctx = _Ctx(str(tmp_path / "r.yaml"))
-    asyncio.run(spec.run(ctx, args(content=CSV, filename="users.csv")))  # type: ignore[arg-type]
+    run_sync(spec.run(ctx, args(content=CSV, filename="users.csv")))  # type: ignore[arg-type]
     ((files, timeout),) = ctx.locator.calls
     assert files[0]["buffer"] == CSV.encode() and timeout == 1234.0
 
@@ -204,5 +204,5 @@ def test_the_dry_run_checks_the_target_and_the_files_without_uploading(tmp_path:
     assert spec.dry_run is not None
     ctx = _Ctx(str(tmp_path / "r.yaml"))
     with pytest.raises(ActionError):
-        asyncio.run(spec.dry_run(ctx, args(files=("gone.csv",))))  # type: ignore[arg-type]
+        run_sync(spec.dry_run(ctx, args(files=("gone.csv",))))  # type: ignore[arg-type]
     assert ctx.located == [TargetRef(entry="form.file")] and ctx.locator.calls == []
