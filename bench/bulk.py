@@ -16,8 +16,8 @@ shared pool, no contention on one portal), never the aggregated one.
                         portal: one checkout, N workers reassigning, one removal (docs/bulk.md)
 Timings exclude browser start and logins (per-user: from the first user to the last; aggregated:
 from the first job after the login to the last job, read from the run's log). Peak memory is the
-largest RSS of the variant's process tree (Python, Playwright's node driver, Chromium), portals
-excluded. Every variant's end state is checked on the portal. The machine's load is printed: the
+largest PSS (shared pages split, not counted per process) of the variant's process tree (Python,
+Playwright's node driver, Chromium), portals excluded. Every variant's end state is checked on the portal. The machine's load is printed: the
 ratios mean more than the absolute numbers on a shared machine.
 """
 
@@ -186,20 +186,23 @@ def _tree(root: int) -> list[int]:
     return out
 
 
-def _rss_mb(pids: list[int]) -> float:
+def _pss_mb(pids: list[int]) -> float:
+    """Proportional set size: shared pages (Chromium's processes share a lot) counted once, split
+    between their users; summing RSS would count them once per process."""
     total = 0
     for pid in pids:
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
                     total += int(line.split()[1])
+                    break
         except OSError:
             pass
     return total / 1024
 
 
 class PeakMemory:
-    """Samples the RSS of a process tree (minus some pids) every 200 ms."""
+    """Samples the memory (PSS) of a process tree (minus some pids) every 200 ms."""
 
     def __init__(self, root: int, exclude: set[int]) -> None:
         self.root, self.exclude, self.peak = root, exclude, 0.0
@@ -209,7 +212,7 @@ class PeakMemory:
     def _run(self) -> None:
         while not self._stop.is_set():
             pids = [p for p in _tree(self.root) if p not in self.exclude]
-            self.peak = max(self.peak, _rss_mb(pids))
+            self.peak = max(self.peak, _pss_mb(pids))
             self._stop.wait(0.2)
 
     def __enter__(self) -> PeakMemory:

@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from executor.bulk import outcomes
-from executor.bulk.journal import OpRecord
+from executor.bulk.journal import OpRecord, Outcome
 from executor.bulk.op_watch import Intent, OpWatch
 from executor.bulk.planning import BulkPlan, RowPlan, checkouts, money, plan_downgrade
 from executor.bulk.portal_state import PortalState, StateError, from_outputs
-from executor.bulk.row_events import PhaseStarted
+from executor.bulk.row_events import PhaseStarted, publish
 from executor.bulk.run_state import BulkRun, failed_at_fail_step, split_canary
 from executor.bulk.workers import Worker
 from executor.engine import JobResult
@@ -174,7 +174,7 @@ class AggregateDowngrade:
             if run.gate.stopping:
                 return
             if index == 0 and len(batches) > 1:
-                if not run.canary_passed(batch):
+                if not await run.canary_passed(batch):
                     return
                 run.journal.set_run({"canary_passed": True})
         # Nothing left to reassign (a resume after the reassignments): removals may still be due.
@@ -186,7 +186,7 @@ class AggregateDowngrade:
         await self.purchase_phase(worker, rows)
         if self.run.gate.stopping:
             return
-        self.run.bus.emit(PhaseStarted("reassign", f"{len(rows)} rows"))  # type: ignore[arg-type]
+        publish(self.run.bus, PhaseStarted("reassign", f"{len(rows)} rows"))
         await self.run.pool.each(rows, self.reassign_row)
         await self.settle(worker)  # a worker stopped mid-row leaves an unknown reassignment
         if not self.run.gate.stopping:
@@ -199,7 +199,7 @@ class AggregateDowngrade:
         journal = self.run.journal
         unknown = journal.unknown_ops()
         if unknown:
-            self.run.bus.emit(PhaseStarted("verify", f"{len(unknown)} unknown outcome(s)"))  # type: ignore[arg-type]
+            publish(self.run.bus, PhaseStarted("verify", f"{len(unknown)} unknown outcome(s)"))
             state = await self.read(worker, users=any(op.kind == "reassign" for op in unknown))
             for op in unknown:
                 self._decide(op, state)
@@ -224,9 +224,9 @@ class AggregateDowngrade:
         else:
             verdict = outcomes.generic_step(op.intent)
         self.run.verifications += 1
-        outcome = {"done": "done", "not_done": "not_done", "attention": "failed"}[verdict.decision]
+        outcome: Outcome = {"done": "done", "not_done": "not_done", "attention": "failed"}[verdict.decision]  # type: ignore[assignment] - the literals above
         detail = verdict.reason if verdict.decision != "attention" else f"attention: {verdict.reason}"
-        self.run.journal.record_outcome(op.id, outcome, detail, verified=True)  # type: ignore[arg-type]
+        self.run.journal.record_outcome(op.id, outcome, detail, verified=True)
         self.run.note("warning" if verdict.decision == "attention" else "info", f"verified op {op.id} ({op.kind}): {verdict.reason}")
         if verdict.decision == "attention":
             if op.row is not None:
@@ -288,7 +288,7 @@ class AggregateDowngrade:
         intent = {"tier": tier, "quantity": quantity, "total_before": line.total, "amount": amount}
         job_id = self._job_id(f"purchase-{tier}")
         watch = self._watch(job_id, Intent("purchase", intent, tier=tier, quantity=quantity, phase="purchase"))
-        self.run.bus.emit(PhaseStarted("purchase", f"{quantity} {tier} ({amount} CAD / month)"))  # type: ignore[arg-type]
+        publish(self.run.bus, PhaseStarted("purchase", f"{quantity} {tier} ({amount} CAD / month)"))
         plan = self._plan(BUY, {"tier": tier, "quantity": quantity, "amount": amount})
         result = await self._job(worker, job_id, plan, label=f"buy {quantity} {tier}", watch=watch)
         return await self._after_op(worker, result, watch)
@@ -368,7 +368,7 @@ class AggregateDowngrade:
         pending = self.freed_not_removed()
         if not pending:
             return
-        self.run.bus.emit(PhaseStarted("remove", ", ".join(f"{n} {t}" for t, n in pending.items())))  # type: ignore[arg-type]
+        publish(self.run.bus, PhaseStarted("remove", ", ".join(f"{n} {t}" for t, n in pending.items())))
         for tier in sorted(pending):
             failures = expiries = 0
             while not self.run.gate.stopping:

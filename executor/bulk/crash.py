@@ -6,6 +6,7 @@ outcome is journaled), which a timer cannot hit. Points are named `<moment>:<kin
     intent:purchase          the intent of a purchase is committed; the click has not happened
     before-outcome:purchase  "Pay" was clicked and its checks passed; the outcome is not written
     outcome:purchase         the outcome is committed
+    (outcomes decided by reading the portal on a resume have no crash points)
     (same for reassign, remove, step), and
     planned                  the plan is written; no operation has started
     row-finished             a row's final status is committed

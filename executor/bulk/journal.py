@@ -213,14 +213,18 @@ class Journal:
         return op_id
 
     def record_outcome(self, op_id: int, outcome: Outcome, detail: str = "", *, verified: bool = False) -> None:
-        kind = self.op(op_id).kind
-        crash.point(f"before-outcome:{kind}")
+        # Crash points only for outcomes seen on the page ("right after the Pay click"), not for
+        # those decided by reading the portal.
+        kind = "" if verified else self.op(op_id).kind
+        if kind:
+            crash.point(f"before-outcome:{kind}")
         with self._write() as db:
             db.execute(
                 "UPDATE ops SET outcome = ?, outcome_detail = ?, outcome_at = ?, verified = ? WHERE id = ?",
                 (outcome, detail, time.time(), int(verified), op_id),
             )
-        crash.point(f"outcome:{kind}")
+        if kind:
+            crash.point(f"outcome:{kind}")
 
     def op(self, op_id: int) -> OpRecord:
         found = self._conn.execute("SELECT * FROM ops WHERE id = ?", (op_id,)).fetchone()

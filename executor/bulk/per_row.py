@@ -19,7 +19,7 @@ from typing import Any
 from executor.bulk.journal import OpRecord, RowStatus
 from executor.bulk.op_watch import OpWatch, step_intent
 from executor.bulk.planning import BulkPlan, RowPlan
-from executor.bulk.row_events import PhaseStarted
+from executor.bulk.row_events import PhaseStarted, publish
 from executor.bulk.run_state import BulkRun, split_canary
 from executor.bulk.workers import Worker
 from executor.engine import JobResult
@@ -109,7 +109,7 @@ class PerRow:
                 result = await self._job(worker, row, dry_run=True)
             rows[row] = dry_run_plan(row, key, result)
 
-        self.run.bus.emit(PhaseStarted("dry run", f"{len(self.plans)} rows"))  # type: ignore[arg-type]
+        publish(self.run.bus, PhaseStarted("dry run", f"{len(self.plans)} rows"))
         await self.run.pool.each(sorted(self.plans), one)
         return BulkPlan(self.run.runbook.name, NAME, tuple(rows[r] for r in sorted(rows)))
 
@@ -154,12 +154,12 @@ class PerRow:
         todo = [r.row for r in self.run.journal.rows("pending") if r.row in self.plans]
         batches = split_canary(todo, self.run.settings.canary if not self.run.journal.run_value("canary_passed") else 0)
         for index, batch in enumerate(batches):
-            self.run.bus.emit(PhaseStarted("rows", f"{len(batch)} rows"))  # type: ignore[arg-type]
+            publish(self.run.bus, PhaseStarted("rows", f"{len(batch)} rows"))
             await self.run.pool.each(batch, self.run_row)
             if self.run.gate.stopping:
                 return
             if index == 0 and len(batches) > 1:
-                if not self.run.canary_passed(batch):
+                if not await self.run.canary_passed(batch):
                     return
                 self.run.journal.set_run({"canary_passed": True})
 

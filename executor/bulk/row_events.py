@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
+
+from executor.events import Bus
 
 
 def _now() -> float:
@@ -57,3 +60,12 @@ class BulkNote:
     level: str  # info | warning | error
     message: str
     at: float = field(default_factory=_now)
+
+
+BulkEvent = BulkStarted | PhaseStarted | JobAssigned | RowFinished | BulkNote
+
+
+def publish(bus: Bus, event: BulkEvent) -> None:
+    """Bulk events ride the engine's bus; its listeners dispatch on the type and ignore the rest."""
+    emit: Any = bus.emit  # typed for the engine's events only
+    emit(event)

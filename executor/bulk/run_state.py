@@ -3,13 +3,14 @@ same way: finishing a row (journal, event, circuit breaker), the canary gate, re
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from executor.bulk.journal import Journal, RowStatus
-from executor.bulk.row_events import BulkNote, RowFinished
+from executor.bulk.row_events import BulkNote, RowFinished, publish
 from executor.bulk.rows import InputRow
 from executor.bulk.rundir import BulkRunDir
 from executor.bulk.safety import Ask, CircuitBreaker, Gate, confirm
@@ -56,7 +57,7 @@ class BulkRun:
         return f"{name}-s{self.session}-{self._seq[name]}"
 
     def note(self, level: str, message: str) -> None:
-        self.bus.emit(BulkNote(level, message))  # type: ignore[arg-type]
+        publish(self.bus, BulkNote(level, message))
         self.journal.event(level, message)
 
     def stop(self, reason: str) -> None:
@@ -80,24 +81,21 @@ class BulkRun:
             row, status, reason or None, before=before, after=after, artifacts=str(artifacts) if artifacts else None
         )
         key = self.rows[row].key if row in self.rows else str(row)
-        self.bus.emit(RowFinished(row, key, status, reason, worker))  # type: ignore[arg-type]
+        publish(self.bus, RowFinished(row, key, status, reason, worker))
         if count:
             verdict = self.breaker.record(status in ("changed", "unchanged", "skipped"))
             if verdict is not None:
                 self.stop(verdict)
 
-    def canary_passed(self, rows: Sequence[int]) -> bool:
+    async def canary_passed(self, rows: Sequence[int]) -> bool:
         """After the canary rows: go on only if each passed, and with --yes or an operator's yes."""
         bad = [r for r in rows if self.journal.row(r).status not in ("changed", "unchanged")]
         if bad:
             self.stop(f"canary: {len(bad)} of {len(rows)} rows did not pass (rows {', '.join(map(str, bad[:10]))})")
             return False
         self.note("info", f"canary: all {len(rows)} rows passed")
-        if confirm(
-            f"The {len(rows)} canary rows passed. Continue with the remaining rows?",
-            assume_yes=self.settings.yes,
-            ask=self.ask,
-        ):
+        question = f"The {len(rows)} canary rows passed. Continue with the remaining rows?"
+        if await asyncio.to_thread(confirm, question, assume_yes=self.settings.yes, ask=self.ask):
             return True
         self.stop("stopped after the canary (not confirmed)")
         return False

@@ -19,13 +19,13 @@ from typing import Any
 
 from executor.browser import BrowserSettings, open_browser
 from executor.bulk import aggregate, crash, per_row
-from executor.bulk.journal import Journal, RowRecord
+from executor.bulk.journal import Journal, RowRecord, RowStatus
 from executor.bulk.ledger import status_lines, summarize, write_results
 from executor.bulk.planning import BulkPlan, RowPlan, money, plan_lines
 from executor.bulk.progress import ProgressView
 from executor.bulk.rate_limit import RateLimiter
 from executor.bulk.report_section import render_summary
-from executor.bulk.row_events import BulkNote, BulkStarted
+from executor.bulk.row_events import BulkNote, BulkStarted, publish
 from executor.bulk.rows import InputError, InputRow, RowProblem, RowSet, read_rows
 from executor.bulk.run_state import BulkRun, BulkSettings
 from executor.bulk.rundir import BulkRunDir, RunInfo, sha256_of
@@ -176,7 +176,7 @@ def _evidence(rundir: BulkRunDir, runbook: str, redactor: Redactor, journal: Jou
     log = LogFileListener(rundir.path / "run.log.jsonl", redactor)
     progress = ProgressView(live=live)
     for listener in (report, junit, log, progress):
-        bus.subscribe(listener)  # type: ignore[arg-type]
+        bus.subscribe(listener)
     return Evidence(bus, report, junit, log, progress)
 
 
@@ -230,15 +230,22 @@ def _install_sigint(gate: Gate, bus: Bus) -> None:
     def on_sigint() -> None:
         if not gate.stopping:
             gate.stop("interrupted (Ctrl-C)")
-            bus.emit(BulkNote("warning", "Ctrl-C: no new row starts; running ones finish (Ctrl-C again: stop after the current step)"))  # type: ignore[arg-type]
+            publish(bus, BulkNote("warning", "Ctrl-C: no new row starts; running ones finish (Ctrl-C again: stop after the current step)"))
         else:
             gate.halt()
-            bus.emit(BulkNote("error", "Ctrl-C again: stopping after the current step"))  # type: ignore[arg-type]
+            publish(bus, BulkNote("error", "Ctrl-C again: stopping after the current step"))
 
     try:
         loop.add_signal_handler(signal.SIGINT, on_sigint)
     except (NotImplementedError, RuntimeError):  # not the main thread (tests, bench)
         pass
+
+
+def _ignore_sigint() -> Any:
+    try:
+        return signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: nobody presses Ctrl-C there
+        return None
 
 
 def _remove_sigint() -> None:
@@ -263,17 +270,23 @@ async def _session(
     shared = prep.strategy == aggregate.NAME
     workers = settings.workers
     if not shared and workers > 1 and prep.runbook.name in SERIAL:
-        ev.bus.emit(BulkNote("warning", f"per-row {prep.runbook.name}: {SERIAL[prep.runbook.name]}; using 1 worker"))  # type: ignore[arg-type]
+        publish(ev.bus, BulkNote("warning", f"per-row {prep.runbook.name}: {SERIAL[prep.runbook.name]}; using 1 worker"))
         workers = 1
     if not shared and req.login_as is None and workers > 1:
-        ev.bus.emit(BulkNote("warning", "per-row with --auth-state: one session cannot serve several workers (they would share one purchase summary); using 1 worker"))  # type: ignore[arg-type]
+        publish(ev.bus, BulkNote("warning", "per-row with --auth-state: one session cannot serve several workers (they would share one purchase summary); using 1 worker"))
         workers = 1
-    options = EngineOptions(**{**_engine_fields(req.engine), "redactor": prep.redactor})
+    options = replace(req.engine, redactor=prep.redactor)
     limiter = RateLimiter(settings.rate_limit, burst=workers) if settings.rate_limit else None
-    _install_sigint(gate, ev.bus)
     started = time.monotonic()
+    # Ctrl-C must reach this process only: in a terminal it goes to the whole process group, and
+    # Playwright's driver would die (and close the browser under the running steps). A child keeps
+    # an ignored signal across exec, so SIGINT is ignored while the driver starts, the browser is
+    # told not to handle it either, and only then does this process catch it.
+    previous = _ignore_sigint()
     try:
-        async with open_browser(req.browser) as browser:
+        launch = {**req.browser.launch_kwargs(), "handle_sigint": False}
+        async with open_browser(req.browser, launch=launch) as browser:
+            _install_sigint(gate, ev.bus)
             pool = WorkerPool(
                 ws=prep.ws,
                 browser=browser,
@@ -299,15 +312,13 @@ async def _session(
                 await pool.close()
     finally:
         _remove_sigint()
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
         ev.close()
         if journal is not None:
             write_results(journal, rundir.results)
             journal.close()
         _err(f"time: {time.monotonic() - started:.1f} s; run folder: {rundir.path}")
-
-
-def _engine_fields(options: EngineOptions) -> dict[str, Any]:
-    return {f: getattr(options, f) for f in options.__dataclass_fields__}
 
 
 async def _work(
@@ -351,7 +362,9 @@ async def _work(
             _print_plan(plan, rundir)
             if req.dry_run:
                 return EXIT_OK
-            if not confirm(_totals_question(plan, prep), assume_yes=req.settings.yes, ask=req.ask):
+            # In a thread: the browser's connection keeps being served while the operator reads.
+            question = _totals_question(plan, prep)
+            if not await asyncio.to_thread(confirm, question, assume_yes=req.settings.yes, ask=req.ask):
                 _err("not confirmed: nothing was changed")
                 return EXIT_FAILED
             assert journal is not None
@@ -361,7 +374,7 @@ async def _work(
         if gate.stopping:
             return EXIT_FAILED
         todo = len(journal.rows("pending", "running"))
-        ev.bus.emit(BulkStarted(str(rundir.path), todo, len(rows) - todo, len(pool.workers), prep.strategy))  # type: ignore[arg-type]
+        publish(ev.bus, BulkStarted(str(rundir.path), todo, len(rows) - todo, len(pool.workers), prep.strategy))
         if prep.strategy == aggregate.NAME:
             await aggregate.AggregateDowngrade(run, plan_rows).execute()
         else:
@@ -405,14 +418,14 @@ def _start_journal(
     records = []
     for rp in plan.rows:
         row = rows[rp.row]
-        status = {"unchanged": "unchanged", "fail": "failed"}.get(rp.action, "pending")
+        status: RowStatus = {"unchanged": "unchanged", "fail": "failed"}.get(rp.action, "pending")  # type: ignore[assignment] - the literals above
         params = {k: (MASK if k in secret else v) for k, v in row.params.items()}
         records.append(
             RowRecord(
                 rp.row,
                 row.key,
                 params,
-                status,  # type: ignore[arg-type]
+                status,
                 rp.text if status != "pending" else None,
                 rp.before,
                 rp.before if status == "unchanged" else None,
@@ -430,6 +443,14 @@ def _conclude(journal: Journal, rundir: BulkRunDir, gate: Gate, run: BulkRun) ->
     print(f"retries: {run.retries}; outcomes verified on the portal this session: {run.verifications}")
     print(f"results: {rundir.results}")
     print(f"report: {rundir.report}")
+    waste = aggregate.freed_not_removed(journal.ops())
+    if waste:
+        # Principle 5: say what is billed for nothing until the run goes on.
+        print(
+            "still in the pool, billed, until the run is resumed: "
+            + ", ".join(f"{n} {t}" for t, n in sorted(waste.items()))
+            + " license(s) this run freed or bought"
+        )
     if gate.stopping or s.finished < s.rows:
         print(f"stopped: {gate.stop_reason or 'not every row finished'}")
         print(f"resume with: runbook resume {rundir.path}")

@@ -28,7 +28,7 @@ from playwright.async_api import Browser, BrowserContext, Page
 
 from executor.browser import BrowserSettings
 from executor.bulk.rate_limit import PAGE_ACTIONS, RateLimiter
-from executor.bulk.row_events import BulkNote, JobAssigned
+from executor.bulk.row_events import BulkNote, JobAssigned, publish
 from executor.bulk.safety import Gate
 from executor.engine import EngineOptions, JobResult
 from executor.events import Bus, Listener
@@ -182,7 +182,7 @@ class WorkerPool:
         """One job on the worker's page. The caller looks at `session_expired` (and calls `recover`)."""
         worker.busy = job_id
         worker.job_generation = worker.generation
-        self.bus.emit(JobAssigned(worker.name, job_id, label or job_id))  # type: ignore[arg-type]
+        publish(self.bus, JobAssigned(worker.name, job_id, label or job_id))
         if listener is not None:
             self.bus.subscribe(listener)
         try:
@@ -263,6 +263,7 @@ class WorkerPool:
             cookies = json.loads(self.auth.state_file.read_text())["cookies"]
         for other in self.workers:
             if other is not source or not self.auth.login_as:
+                # storage_state() cookies are the add_cookies shape; the stubs type them apart.
                 await other.context.add_cookies(cookies)  # type: ignore[arg-type]
             other.generation = self.generation
 
@@ -278,6 +279,6 @@ class WorkerPool:
         return answer.strip().lower() != "stop"
 
     def _note(self, level: str, message: str) -> None:
-        self.bus.emit(BulkNote(level, message))  # type: ignore[arg-type]
+        publish(self.bus, BulkNote(level, message))
         if self.note_sink is not None:
             self.note_sink(level, message)

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ADMIN, cli
+from bulk_e2e import ADMIN, cli
 
 from fake_portal.testing import PortalServer
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PRICES, CliResult, bulk_args, cli, journal_rows, purchases, users_of, write_csv
+from bulk_e2e import PRICES, CliResult, bulk_args, cli, journal_rows, purchases, users_of, write_csv
 
 from fake_portal.testing import PortalServer
 

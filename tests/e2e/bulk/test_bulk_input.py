@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ADMIN, ROOT, bulk_args, cli
+from bulk_e2e import ADMIN, ROOT, bulk_args, cli
 
 from executor.cli import main
 from fake_portal.testing import PortalServer

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import bulk_args, cli, journal_rows, purchases, users_of, write_csv
+from bulk_e2e import bulk_args, cli, journal_rows, purchases, users_of, write_csv
 
 from fake_portal.testing import PortalServer
 
@@ -45,7 +45,7 @@ def test_per_row_downgrade(bulk_portal: PortalServer, tmp_path: Path) -> None:
 def test_every_answer_lost_every_operation_verified_once(bulk_portal: PortalServer, tmp_path: Path) -> None:
     bulk_portal.reset("bulk:6")
     bulk_portal.set_faults(lost_response_rate=1.0, paths=["/licenses/pay", "/users/license/modify", "/licenses/remove"])
-    rows = [(f"user0{i}@acme.example", "Eco" if i % 2 else "Advanced") for i in range(1, 5)]
+    rows = [("user01@acme.example", "Eco"), ("user02@acme.example", "Advanced")]
     csv = write_csv(tmp_path / "users.csv", rows)
     try:
         result = cli(bulk_args(bulk_portal, csv, tmp_path / "run", "--workers", "2", "--yes"))
@@ -55,8 +55,8 @@ def test_every_answer_lost_every_operation_verified_once(bulk_portal: PortalServ
     state = bulk_portal.state()
     users = users_of(state)
     assert {e: users[e] for e, _ in rows} == dict(rows)
-    assert purchases(state) == {"Eco": 2, "Advanced": 2}  # each "Pay" answered 502, none repeated
-    assert [e["quantity"] for e in state["ledger"] if e["kind"] == "removal"] == [4]
+    assert purchases(state) == {"Eco": 1, "Advanced": 1}  # each "Pay" answered 502, none repeated
+    assert [e["quantity"] for e in state["ledger"] if e["kind"] == "removal"] == [2]
     assert {t: p["available"] for t, p in state["pool"].items()} == {"Eco": 0, "Advanced": 0, "Pro": 0}
     verified = journal_rows(tmp_path / "run", "SELECT kind, outcome, COUNT(*) FROM ops WHERE verified = 1 GROUP BY kind, outcome")
-    assert verified == [("purchase", "done", 2), ("reassign", "done", 4), ("remove", "done", 1)]
+    assert verified == [("purchase", "done", 2), ("reassign", "done", 2), ("remove", "done", 1)]

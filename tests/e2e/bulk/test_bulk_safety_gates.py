@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import bulk_args, cli, journal_rows, purchases, users_of, write_csv
+from bulk_e2e import bulk_args, cli, journal_rows, purchases, users_of, write_csv
 
 from fake_portal.testing import PortalServer
 
@@ -37,14 +37,14 @@ def test_circuit_breaker_stops_and_resume_finishes(bulk_portal: PortalServer, tm
     run_dir = tmp_path / "run"
     bulk_portal.set_faults(error_rate=1.0, paths=["/users/license/modify"])  # every reassignment refused
     try:
-        stopped = cli(bulk_args(bulk_portal, csv, run_dir, "--workers", "1", "--max-failures", "2", "--yes"))
+        stopped = cli(bulk_args(bulk_portal, csv, run_dir, "--workers", "1", "--max-failures", "1", "--yes"))
     finally:
         bulk_portal.set_faults()
     assert stopped.code == 1
-    assert "circuit breaker: 2 rows failed in a row" in stopped.text
+    assert "circuit breaker: 1 row failed in a row" in stopped.text
     assert f"resume with: runbook resume {run_dir}" in stopped.out
     assert purchases(bulk_portal.state()) == {"Eco": 5}  # bought once, before the reassignments
-    assert journal_rows(run_dir, "SELECT status, COUNT(*) FROM rows GROUP BY status") == [("failed", 2), ("pending", 3)]
+    assert journal_rows(run_dir, "SELECT status, COUNT(*) FROM rows GROUP BY status") == [("failed", 1), ("pending", 4)]
 
     finished = cli(["resume", str(run_dir), "--workers", "2", "--yes", "--trace", "off"])
     assert finished.code == 0, finished.text[-3000:]
@@ -75,3 +75,44 @@ def test_auth_state_run_and_an_expired_saved_session(bulk_portal: PortalServer, 
     assert expired.code == 1
     assert "runbook login --save-state FILE" in expired.text
     assert bulk_portal.state()["ledger"] == before["ledger"]
+
+
+def test_ctrl_c_lets_running_rows_finish_then_resume(bulk_portal: PortalServer, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from bulk_e2e import ROOT
+
+    bulk_portal.reset("bulk:8")
+    rows = [(f"user0{i}@acme.example", "Eco") for i in range(1, 9)]
+    csv = write_csv(tmp_path / "users.csv", rows)
+    run_dir = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "executor.cli", *bulk_args(bulk_portal, csv, run_dir, "--workers", "2", "--yes")],
+        cwd=ROOT, env={**os.environ, "CI": "1"}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if (run_dir / "journal.sqlite").exists() and journal_rows(
+            run_dir, "SELECT COUNT(*) FROM rows WHERE status = 'changed'"
+        )[0][0] >= 1:
+            break
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 1, output[-3000:]
+    assert "Ctrl-C: no new row starts" in output and f"resume with: runbook resume {run_dir}" in output
+    # Running rows finished: none is left half-done, no outcome is unknown.
+    statuses = dict(journal_rows(run_dir, "SELECT status, COUNT(*) FROM rows GROUP BY status"))
+    assert set(statuses) <= {"changed", "pending"} and statuses.get("pending", 0) >= 1
+    assert journal_rows(run_dir, "SELECT COUNT(*) FROM ops WHERE outcome IS NULL")[0][0] == 0
+
+    finished = cli(["resume", str(run_dir), "--workers", "2", "--yes", "--trace", "off"])
+    assert finished.code == 0, finished.text[-3000:]
+    state = bulk_portal.state()
+    assert {e: users_of(state)[e] for e, _ in rows} == dict(rows)
+    assert purchases(state) == {"Eco": 8}
+    assert {t: p["available"] for t, p in state["pool"].items()} == {"Eco": 0, "Advanced": 0, "Pro": 0}
