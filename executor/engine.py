@@ -51,7 +51,7 @@ from executor.events import (
     Timings,
     redact_event,
 )
-from executor.locate import LocatorError
+from executor.locate import LocatorError, Memo
 from executor.model.catalogue import Catalogue
 from executor.model.plan import Plan, PlannedStep
 from executor.model.runbook import Condition, Step
@@ -177,6 +177,7 @@ class Job:
         self.run_id = run_id
         self.variables: dict[str, Any] = {}
         self.masks: list[Locator] = []
+        self.memo = Memo()
         self.capturer = Capturer(page, options.capture)
         self.trace = JobTrace(page.context, options.trace, options.redactor)
         self.finished: list[StepFinished] = []
@@ -515,7 +516,21 @@ class Job:
             await self.options.before_action(run.planned.id, run.step)  # children wait for themselves
             run.restart_clock()  # time spent waiting is not the step's budget
         t0 = time.monotonic()
-        await spec.run(run, run.step.args)
+        matched = len(run.matches)
+        try:
+            await spec.run(run, run.step.args)
+        except PlaywrightError as err:
+            if not run.trusted:
+                raise
+            located = await run.explain(err)
+            if located is not None:
+                raise located from err
+            if "strict mode violation" not in err.message:
+                raise
+            # The first candidate now matches several elements, refused before acting: search
+            # the candidates in order this time.
+            del run.matches[matched:]
+            await spec.run(run, run.step.args)
         t1 = time.monotonic()
         timings["act_ms"] = (t1 - t0) * 1000
         try:

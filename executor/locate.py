@@ -2,9 +2,14 @@
 
 Candidates are tried in order and the first that matches exactly one element wins; more than one
 match is an error (never "take the first"): clicking the wrong "Remove" button is worse than
-stopping. Pages load asynchronously, so resolution polls with a short backoff until the step's
-deadline, and the earliest candidate that resolves on a poll wins. Everything stays lazy: the
-result is a `Locator` that Playwright re-queries on use, never an element handle.
+stopping. Pages load asynchronously, so resolution looks again until the step's deadline (the
+browser waits for a first element, then counts), and the earliest candidate that resolves on a
+look wins. Everything stays lazy: the result is a `Locator` that Playwright re-queries on use,
+never an element handle.
+
+Counting costs a browser round trip per candidate and scope level, so two things keep it cheap:
+the first candidates of a scoped entry are counted together, and a job's `Memo` hands out
+first-candidate resolutions again without counting (see there why that keeps the semantics).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any, Literal
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from executor.events import LocatorMatch
 from executor.model.catalogue import Candidate, Catalogue, CatalogueEntry, TextMatch
@@ -27,8 +33,9 @@ Mode = Literal["strict", "any"]
 # strict: exactly one element (actions, most assertions)
 # any:    at least one (count assertions, `extract what: count`) - the first candidate that finds any
 
-# Poll delays (ms) between resolution attempts: quick at first (most pages are ready within a frame
-# or two), then steady so a slow page is not hammered with queries.
+# Poll delays (ms) while some candidate matches several elements (a list still filling in): quick
+# at first, then steady so a slow page is not hammered with queries. While nothing matches, the
+# browser itself waits for the first element (`_attached`).
 BACKOFF_MS = (0, 25, 50, 100, 250, 500)
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -213,6 +220,23 @@ async def _count(locator: Locator) -> int:
         raise
 
 
+async def _attached(locators: list[Locator], remaining_s: float) -> bool:
+    """Wait until some candidate has an element or the time is up; False when the wait broke off
+    early (the document went away mid-wait), so the caller backs off before counting again."""
+    anyone = locators[0]
+    for locator in locators[1:]:
+        anyone = anyone.or_(locator)
+    try:
+        await anyone.first.wait_for(state="attached", timeout=max(remaining_s * 1000, 1))
+    except PlaywrightTimeoutError:
+        return True
+    except PlaywrightError:
+        if anyone.page.is_closed():
+            raise
+        return False
+    return True
+
+
 def _tried(descriptions: list[str], counts: list[int | None]) -> str:
     parts = [f"{d} ({'not tried' if c is None else c})" for d, c in zip(descriptions, counts)]
     return ", ".join(parts)
@@ -240,6 +264,11 @@ async def resolve(
     if missing:
         raise LocatorError(f"selector {entry.name} needs argument(s) {', '.join(missing)}", entry=entry.name)
     deadline = _deadline if _deadline is not None else time.monotonic() + timeout_ms / 1000
+
+    if entry.within is not None and _deadline is None:
+        found = await _first_candidates(page, catalogue, entry, args, mode)
+        if found is not None:
+            return found
 
     scope: Resolution | None = None
     root: Root = page
@@ -280,6 +309,10 @@ async def resolve(
         remaining = deadline - time.monotonic()
         if not wait or remaining <= 0:
             break
+        # Nothing yet (the page is still loading): let the browser wait for the first element of
+        # any candidate rather than polling from here, then count again.
+        if not any(counts) and await _attached(locators, remaining):
+            continue
         delay = BACKOFF_MS[min(attempt, len(BACKOFF_MS) - 1)] / 1000
         attempt += 1
         await asyncio.sleep(min(delay, max(remaining, 0)))
@@ -303,6 +336,92 @@ async def resolve(
         tried=tried,
         url=url,
     )
+
+
+def _chain(catalogue: Catalogue, entry: CatalogueEntry, args: Mapping[str, str]) -> list[tuple[CatalogueEntry, dict[str, str]]]:
+    """The entry and its scopes, outermost first, each with its filled arguments."""
+    chain = [(entry, dict(args))]
+    while (scope := chain[-1][0].within) is not None:
+        outer_args = {k: fill_placeholders(v, chain[-1][1]) for k, v in scope.args.items()}
+        chain.append((entry_of(catalogue, scope.entry), outer_args))
+    return chain[::-1]
+
+
+async def _first_candidates(
+    page: Page, catalogue: Catalogue, entry: CatalogueEntry, args: Mapping[str, str], mode: Mode
+) -> Resolution | None:
+    """One look at the first candidate of every level of a scoped entry, all counted at once.
+
+    Scoped entries (a button in the row of an email, in the users table) otherwise cost one
+    browser round trip per level, one after the other. The first candidates nearly always win,
+    so count them together; every level must still match exactly one element. None sends the
+    caller to the full search (fallbacks, waiting, diagnostics).
+    """
+    chain = _chain(catalogue, entry, args)
+    if any(e.args and any(a not in a_args for a in e.args) for e, a_args in chain):
+        return None  # a scope that lacks an argument: the full search says which
+    root: Root = page
+    locators: list[Locator] = []
+    candidates: list[Candidate] = []
+    for level_entry, level_args in chain:
+        candidate = filled_candidate(level_entry.candidates[0], level_args, level_entry.name)
+        root = candidate_locator(root, candidate)
+        locators.append(root)
+        candidates.append(candidate)
+    counts = await asyncio.gather(*(_count(loc) for loc in locators))
+    *outer, last = counts
+    if any(n != 1 for n in outer) or not (last == 1 or (mode == "any" and last > 1)):
+        return None
+    scope: Resolution | None = None
+    for (level_entry, level_args), candidate, locator in zip(chain, candidates, locators):
+        scope = Resolution(
+            entry=level_entry.name,
+            target=_target_text(level_entry.name, level_args),
+            locator=locator,
+            candidate_index=0,
+            candidate_count=len(level_entry.candidates),
+            description=describe(candidate),
+            fallback=False,
+            scope=scope,
+        )
+    assert scope is not None
+    return scope
+
+
+class Memo:
+    """Targets that resolved to their first candidates (at every scope level) in this job.
+
+    The strict search costs a browser round trip per candidate and level, and a job looks up the
+    same targets again and again (the Options menu, the users table). When the first candidate
+    matched exactly one element, it wins by definition whatever the others match, so a later look
+    can hand out the same locator without counting: Playwright's actions and assertions are strict
+    themselves (they refuse a locator that matches several elements, before acting) and wait for
+    the element to appear. What a memo hit skips is the diagnosis; the engine makes it when the
+    operation fails (`StepRun.explain`), and forgets the target, so the next look searches again.
+    Only first-candidate resolutions are kept: a fallback that won once is searched every time,
+    so the order of the candidates keeps its meaning.
+    """
+
+    def __init__(self) -> None:
+        self._won: dict[tuple[str, tuple[tuple[str, str], ...]], Resolution] = {}
+
+    @staticmethod
+    def _key(target: TargetRef) -> tuple[str, tuple[tuple[str, str], ...]]:
+        return target.entry, tuple(sorted((k, str(v)) for k, v in target.args.items()))
+
+    def get(self, target: TargetRef) -> Resolution | None:
+        return self._won.get(self._key(target))
+
+    def remember(self, target: TargetRef, resolution: Resolution) -> None:
+        level: Resolution | None = resolution
+        while level is not None:
+            if level.candidate_index != 0:
+                return
+            level = level.scope
+        self._won[self._key(target)] = resolution
+
+    def forget(self, target: TargetRef) -> None:
+        self._won.pop(self._key(target), None)
 
 
 async def probe(

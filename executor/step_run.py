@@ -11,7 +11,7 @@ from playwright.async_api import Locator
 from executor import plan as planning
 from executor.describe import title_of
 from executor.events import Artifact, AssertionResult, LocatorMatch, OperatorPrompt, StepFinished
-from executor.locate import Mode, Resolution, resolve
+from executor.locate import LocatorError, Mode, Resolution, resolve
 from executor.model.plan import PlannedStep
 from executor.model.runbook import Condition, Step, TargetRef
 
@@ -55,6 +55,7 @@ class StepRun:
         self.notes: list[str] = []
         self.variables_set: dict[str, Any] = {}
         self.attempts = 1
+        self.trusted: list[TargetRef] = []  # targets this step took from the job's memo
 
     def budget_ms(self) -> float:
         pause_timeout = getattr(self.step.args, "timeout_ms", None)
@@ -76,10 +77,35 @@ class StepRun:
     async def resolve(
         self, target: TargetRef, *, mode: Mode = "strict", wait: bool = True, timeout_ms: float | None = None
     ) -> Resolution:
-        budget = self.timeout_ms() if timeout_ms is None else timeout_ms
-        res = await resolve(self.page, self.job.catalogue, target, timeout_ms=budget, mode=mode, wait=wait)
+        # A dry run exists to look at every destructive locator: never take one from the memo.
+        memo = self.job.memo if (mode == "strict" and wait and not self.job.options.dry_run) else None
+        res = memo.get(target) if memo is not None else None
+        if res is not None:
+            self.trusted.append(target)
+        else:
+            budget = self.timeout_ms() if timeout_ms is None else timeout_ms
+            res = await resolve(self.page, self.job.catalogue, target, timeout_ms=budget, mode=mode, wait=wait)
+            if memo is not None:
+                memo.remember(target, res)
         self.matches.append(res.match())
         return res
+
+    async def explain(self, error: BaseException, since: int = 0) -> LocatorError | None:
+        """After a failed operation on a target taken from the memo: what a full search finds.
+
+        A `LocatorError` (not found, ambiguous) says better what went wrong than Playwright's
+        timeout; None when every target still resolves (the failure was something else). The
+        targets are forgotten either way, so a retry searches again.
+        """
+        trusted, self.trusted[since:] = self.trusted[since:], []
+        for target in trusted:
+            self.job.memo.forget(target)
+        for target in trusted:
+            try:
+                await resolve(self.page, self.job.catalogue, target, timeout_ms=0, wait=False)
+            except LocatorError as err:
+                return err
+        return None
 
     async def locate(self, target: TargetRef, *, mode: Mode = "strict", wait: bool = True) -> Locator:
         return (await self.resolve(target, mode=mode, wait=wait)).locator

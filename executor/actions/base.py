@@ -16,7 +16,7 @@ from typing import Any, Protocol, TypeVar
 
 from playwright.async_api import Locator, Page
 
-from executor.locate import Mode, Resolution
+from executor.locate import LocatorError, Mode, Resolution
 from executor.model.runbook import Condition, Step, TargetRef
 
 
@@ -47,6 +47,13 @@ class StepContext(Protocol):
         self, target: TargetRef, *, mode: Mode = "strict", wait: bool = True, timeout_ms: float | None = None
     ) -> Resolution:
         """Like `locate`, returning the whole resolution (assertions report which candidate matched)."""
+        ...
+
+    # Targets taken from the job's memo of first-candidate resolutions, not looked at again.
+    trusted: list[TargetRef]
+
+    async def explain(self, error: BaseException, since: int = 0) -> LocatorError | None:
+        """After `error` on a trusted target: the `LocatorError` a full search finds, if any."""
         ...
 
     def is_secret(self, value: str) -> bool: ...

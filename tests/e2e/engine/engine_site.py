@@ -61,7 +61,27 @@ LOGIN = """<!doctype html><html lang="en"><head><title>Sign in</title></head>
 <body><h1>Sign in to Secure Exchanges</h1>
 <div role="alert">Your session has expired. Please log in again.</div></body></html>"""
 
-PAGES = {"/": HOME, "/licenses": LICENSES, "/done": DONE, "/login": LOGIN}
+# Elements that change within one document: what a remembered resolution must survive.
+MEMO = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Memo</title></head>
+<body><h1>Memo</h1>
+<p><button type="button" data-testid="apply-main">Apply</button></p>
+<p><button type="button" id="target">Target</button></p>
+<p><button type="button" id="drop">Drop the target</button> <button type="button" id="twin">Add a second Apply</button></p>
+<div role="status" id="status"></div>
+<script>
+  const say = (text) => { document.getElementById('status').textContent = text; };
+  document.querySelector('[data-testid=apply-main]').addEventListener('click', () => say('applied by the main button'));
+  document.getElementById('target').addEventListener('click', () => say('target clicked'));
+  document.getElementById('drop').addEventListener('click', () => document.getElementById('target').remove());
+  document.getElementById('twin').addEventListener('click', () => {
+    const b = document.createElement('button');
+    b.type = 'button'; b.textContent = 'Apply';
+    b.addEventListener('click', () => say('applied by the second button'));
+    document.body.appendChild(b);
+  });
+</script></body></html>"""
+
+PAGES = {"/": HOME, "/licenses": LICENSES, "/done": DONE, "/login": LOGIN, "/memo": MEMO}
 
 
 def site_catalogue():  # type: ignore[no-untyped-def]
@@ -102,4 +122,8 @@ def site_catalogue():  # type: ignore[no-untyped-def]
         entry("licenses.heading", role("heading", "License and Purchase Management")),
         entry("licenses.buy", role("button", "Buy", exact=True)),
         entry("done.heading", role("heading", "Done", exact=True)),
+        entry("memo.apply", role("button", "Apply", exact=True), by("test_id", "apply-main")),
+        entry("memo.target", role("button", "Target", exact=True)),
+        entry("memo.drop", role("button", "Drop the target")),
+        entry("memo.twin", role("button", "Add a second Apply")),
     )

@@ -8,13 +8,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from engine_builders import a, by, click, fill, role, text, when
+from engine_builders import a, by, click, fill, ref, role, text, when
 
 from executor import browser
 from executor.describe import step_yaml, title_of
 from executor.engine import login_page_expired
 from executor.errors import actual_value, summarize
-from executor.locate import describe, fill_placeholders, filled_candidate, js_escape
+from executor.locate import Memo, Resolution, describe, fill_placeholders, filled_candidate, js_escape
 from executor.run_api import merged_launch_args
 from executor.trace_file import scrub_zip, secret_forms
 from executor.run_api import run_sync
@@ -192,3 +192,21 @@ def test_scrub_zip_replaces_every_form_of_a_secret(tmp_path: Path) -> None:
 def test_session_expired_predicate(url: str, expired: bool) -> None:
     page = SimpleNamespace(url=url)
     assert run_sync(login_page_expired(page)) is expired  # type: ignore[arg-type]
+
+
+def _resolution(entry: str, index: int, scope: Resolution | None = None) -> Resolution:
+    return Resolution(entry, entry, None, index, 2, "d", index > 0, scope)  # type: ignore[arg-type]
+
+
+def test_the_memo_keeps_only_first_candidate_resolutions_per_target_and_args() -> None:
+    memo = Memo()
+    first = _resolution("users.manage", 0, scope=_resolution("users.row", 0))
+    memo.remember(ref("users.manage", email="a@x.test"), first)
+    assert memo.get(ref("users.manage", email="a@x.test")) is first
+    assert memo.get(ref("users.manage", email="b@x.test")) is None  # other args, other target
+    # a fallback at any level is searched every time: the order of the candidates keeps its meaning
+    memo.remember(ref("users.manage", email="c@x.test"), _resolution("users.manage", 0, _resolution("users.row", 1)))
+    memo.remember(ref("menu.options"), _resolution("menu.options", 1))
+    assert memo.get(ref("users.manage", email="c@x.test")) is None and memo.get(ref("menu.options")) is None
+    memo.forget(ref("users.manage", email="a@x.test"))
+    assert memo.get(ref("users.manage", email="a@x.test")) is None
