@@ -52,6 +52,7 @@ from executor.events import (
     redact_event,
 )
 from executor.locate import LocatorError, Memo
+from executor.server_errors import ServerError, ServerErrorWatch
 from executor.model.catalogue import Catalogue
 from executor.model.plan import Plan, PlannedStep
 from executor.model.runbook import Condition, Step
@@ -178,6 +179,7 @@ class Job:
         self.variables: dict[str, Any] = {}
         self.masks: list[Locator] = []
         self.memo = Memo()
+        self.server_errors = ServerErrorWatch(page)
         self.capturer = Capturer(page, options.capture)
         self.trace = JobTrace(page.context, options.trace, options.redactor)
         self.finished: list[StepFinished] = []
@@ -512,9 +514,15 @@ class Job:
                 await asyncio.sleep(retry.delay_ms / 1000)  # the runbook's own back-off, not a UI wait
 
     async def _act_and_assert(self, run: StepRun, spec: ActionSpec, timings: dict[str, float]) -> None:
-        if self.options.before_action is not None and run.step.action != "use":
-            await self.options.before_action(run.planned.id, run.step)  # children wait for themselves
+        if run.step.action == "use":
+            await self._act_then_assert(run, spec, timings)  # its children guard themselves
+            return
+        if self.options.before_action is not None:
+            await self.options.before_action(run.planned.id, run.step)
             run.restart_clock()  # time spent waiting is not the step's budget
+        await self.server_errors.guard(self._act_then_assert(run, spec, timings))
+
+    async def _act_then_assert(self, run: StepRun, spec: ActionSpec, timings: dict[str, float]) -> None:
         t0 = time.monotonic()
         matched = len(run.matches)
         try:
@@ -573,7 +581,7 @@ class Job:
             return f"sub-runbook {c.runbook or ''} failed at step {c.step_id} '{c.title}' ({c.location})".replace(
                 "  ", " "
             )
-        if isinstance(err, (LocatorError, ActionError, SessionExpired)):
+        if isinstance(err, (LocatorError, ActionError, ServerError, SessionExpired)):
             return str(err)
         if isinstance(err, PlaywrightError):
             target = target_of(run.step)

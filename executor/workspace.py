@@ -70,6 +70,17 @@ class Workspace:
         return self.plan(LOGIN_RUNBOOK, {"email": email} if email else {})
 
 
+def new_run_path(name: str) -> Path:
+    """`runs/<date>-<time>-<name>`, with `-2`, `-3`... when runs start within the same second."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = DEFAULT_RUNS / f"{stamp}-{name}"
+    n = 1
+    while path.exists():
+        n += 1
+        path = DEFAULT_RUNS / f"{stamp}-{name}-{n}"
+    return path
+
+
 @dataclass
 class RunDirectory:
     path: Path
@@ -90,12 +101,7 @@ class RunDirectory:
         title: str | None = None,
     ) -> RunDirectory:
         if path is None:
-            stamp = time.strftime("%Y%m%d-%H%M%S")
-            path = DEFAULT_RUNS / f"{stamp}-{name}"
-            n = 1
-            while path.exists():
-                n += 1
-                path = DEFAULT_RUNS / f"{stamp}-{name}-{n}"
+            path = new_run_path(name)
         path.mkdir(parents=True, exist_ok=True)
         bus = Bus()
         report = HtmlReportListener(path / "report.html", title=title or f"Runbook report: {name}")

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from executor.workspace import DEFAULT_RUNS
+from executor.workspace import new_run_path
 
 RUN_JSON = "run.json"
 
@@ -67,12 +67,7 @@ class BulkRunDir:
     @classmethod
     def create(cls, name: str, path: Path | None = None) -> BulkRunDir:
         if path is None:
-            stamp = time.strftime("%Y%m%d-%H%M%S")
-            path = DEFAULT_RUNS / f"{stamp}-{name}"
-            n = 1
-            while path.exists():
-                n += 1
-                path = DEFAULT_RUNS / f"{stamp}-{name}-{n}"
+            path = new_run_path(name)
         elif path.exists() and (path / RUN_JSON).exists():
             raise FileExistsError(f"{path} already holds a run: resume it with `runbook resume {path}`")
         path.mkdir(parents=True, exist_ok=True)

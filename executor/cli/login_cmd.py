@@ -49,7 +49,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--base-url", required=True, metavar="URL")
     p.add_argument("--save-state", required=True, type=Path, metavar="FILE")
-    p.add_argument("--as", dest="email", default="admin@acme.example", metavar="EMAIL", help="who logs in")
+    p.add_argument("--as", "--login-as", dest="email", default="admin@acme.example", metavar="EMAIL", help="who logs in (the same as `run --login-as`)")
     p.add_argument(
         "--interactive",
         action="store_true",

@@ -56,6 +56,24 @@ def test_circuit_breaker_stops_and_resume_finishes(bulk_portal: PortalServer, tm
     assert (run_dir / "report-session1.html").is_file() and (run_dir / "report.html").is_file()
 
 
+def test_the_failure_rate_breaker_waits_for_enough_rows_then_stops(bulk_portal: PortalServer, tmp_path: Path) -> None:
+    bulk_portal.reset("bulk:12")
+    rows = [(f"user{i:02d}@acme.example", "Eco") for i in range(1, 13)]
+    csv = write_csv(tmp_path / "users.csv", rows)
+    run_dir = tmp_path / "run"
+    bulk_portal.set_faults(error_rate=1.0, paths=["/users/license/modify"])  # every reassignment refused
+    try:
+        # No limit on failures in a row: only the rate decides, and only over 10 rows or more.
+        stopped = cli(bulk_args(bulk_portal, csv, run_dir, "--workers", "1", "--max-failures", "0",
+                                "--max-failure-rate", "0.5", "--yes"))  # fmt: skip
+    finally:
+        bulk_portal.set_faults()
+    assert stopped.code == 1
+    assert "circuit breaker: 10 of 10 rows failed (100% > --max-failure-rate 50%)" in stopped.text
+    assert journal_rows(run_dir, "SELECT status, COUNT(*) FROM rows GROUP BY status") == [("failed", 10), ("pending", 2)]
+    assert all(tier == "Pro" for email, tier in users_of(bulk_portal.state()).items() if email in dict(rows))
+
+
 def test_auth_state_run_and_an_expired_saved_session(bulk_portal: PortalServer, tmp_path: Path) -> None:
     """With a saved session (`runbook login`) every worker starts from it; once it expires, a run
     without a terminal stops with the login instruction instead of failing rows."""

@@ -56,6 +56,14 @@ class _Handler(BaseHTTPRequestHandler):
         # Every form post answers with a redirect (post/redirect/get), like the portal.
         length = int(self.headers.get("Content-Length", 0))
         self.rfile.read(length)
+        if urlsplit(self.path).path == "/boom":  # the portal failing a change
+            body = b"<!doctype html><title>Error</title><h1>Internal Server Error</h1>"
+            self.send_response(500)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         self.send_response(303)
         self.send_header("Location", "/done")
         self.end_headers()

@@ -53,6 +53,7 @@ LICENSES = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Licenses</title></head>
 <body><h1>License and Purchase Management</h1>
 <form method="post" action="/buy"><button>Buy</button></form>
+<form method="post" action="/boom"><button>Break</button></form>
 </body></html>"""
 
 DONE = """<!doctype html><html lang="en"><head><title>Done</title></head><body><h1>Done</h1></body></html>"""
@@ -121,6 +122,7 @@ def site_catalogue():  # type: ignore[no-untyped-def]
         entry("users.rows", role("row")),
         entry("licenses.heading", role("heading", "License and Purchase Management")),
         entry("licenses.buy", role("button", "Buy", exact=True)),
+        entry("licenses.break", role("button", "Break", exact=True)),
         entry("done.heading", role("heading", "Done", exact=True)),
         entry("memo.apply", role("button", "Apply", exact=True), by("test_id", "apply-main")),
         entry("memo.target", role("button", "Target", exact=True)),

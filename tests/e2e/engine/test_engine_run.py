@@ -166,3 +166,20 @@ def test_fail_step_stops_the_job_with_its_message(engine_run) -> None:
         result.error == "step 2 'fail' (runbooks/test_runbook.yaml:2:5): bob holds Eco, nothing was changed"
     )
     assert len(rec.of(StepFinished)) == 2
+
+
+def test_a_server_error_page_fails_the_step_at_once_and_only_that_step(engine_run) -> None:
+    # The assertion's budget is long: had the step waited for it, the error would be the
+    # assertion's, not the server's.
+    p = plan(
+        goto("/licenses", 1),
+        click("licenses.break", 2, optional=True, expect=(a("visible", "done.heading", timeout_ms=30_000),)),
+        goto("/", 3, expect=(a("visible", "page.heading"),)),  # navigating away works as usual
+    )
+    result, rec = engine_run(p, CAT)
+    assert result.status == "warned", result.error
+    broken = rec.of(StepFinished)[1]
+    assert broken.status == "warned"
+    assert (broken.error or "").endswith("the portal answered HTTP 500 to POST /boom")
+    assert [r.status for r in broken.assertions] in ([], ["not_checked"])
+    assert rec.of(StepFinished)[2].status == "passed"
