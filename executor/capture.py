@@ -81,9 +81,13 @@ class Capturer:
                 if s.format == "jpeg":
                     params["quality"] = s.quality
                 try:
-                    result = await session.send("Page.captureScreenshot", params)
+                    # CDP has no timeout of its own, and a capture waits for a frame that a page
+                    # in the middle of a navigation may never paint: bound it, never hang a run.
+                    result = await asyncio.wait_for(
+                        session.send("Page.captureScreenshot", params), timeout=s.timeout_ms / 2000
+                    )
                     return base64.b64decode(result["data"])
-                except Error:
+                except (Error, TimeoutError):
                     # Chromium sometimes refuses the fast path ("Unable to capture screenshot") when
                     # a frame is not ready under load; Playwright's screenshot waits for one.
                     pass
@@ -137,7 +141,8 @@ async def failure_evidence(
     except Exception as err:  # noqa: BLE001 - see the docstring
         log.warning("failure_screenshot_failed", error=str(err))
     texts: list[tuple[str, str, Callable[[], Awaitable[str]]]] = [
-        ("html", ".html", page.content),
+        # content() has no timeout and waits out a navigation in progress: bounded here.
+        ("html", ".html", lambda: asyncio.wait_for(page.content(), timeout=5)),
         ("aria", ".aria.yaml", lambda: page.locator("body").aria_snapshot(timeout=2_000)),
     ]
     for kind, suffix, read in texts:

@@ -51,7 +51,7 @@ from executor.events import (
     Timings,
     redact_event,
 )
-from executor.locate import LocatorError, Memo
+from executor.locate import LocatorError, memo_for
 from executor.server_errors import ServerError, ServerErrorWatch
 from executor.model.catalogue import Catalogue
 from executor.model.plan import Plan, PlannedStep
@@ -178,7 +178,7 @@ class Job:
         self.run_id = run_id
         self.variables: dict[str, Any] = {}
         self.masks: list[Locator] = []
-        self.memo = Memo()
+        self.memo = memo_for(page, catalogue)
         self.server_errors = ServerErrorWatch(page)
         self.capturer = Capturer(page, options.capture)
         self.trace = JobTrace(page.context, options.trace, options.redactor)
@@ -326,7 +326,7 @@ class Job:
                     target=target_of(step),
                     chain=tuple(str(s) for s in planned.chain),
                     reason=reason,
-                    destructive=step.destructive,
+                    destructive=planning.changes_money(planned),
                 )
             )
             assert isinstance(event, StepFinished)
@@ -441,7 +441,8 @@ class Job:
                 chain=tuple(str(s) for s in planned.chain),
                 reason=reason,
                 error=error,
-                yaml=step_yaml(step),
+                # Only failure reports show it; a YAML dump per step is a measurable cost in bulk runs.
+                yaml=step_yaml(step) if status in ("failed", "warned") else "",
                 step=step.model_dump(mode="json"),
                 timings=Timings(total_ms=(time.monotonic() - started) * 1000, **timings),
                 matches=tuple(run.matches),

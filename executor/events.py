@@ -149,7 +149,7 @@ class StepFinished:
     chain: tuple[str, ...] = ()  # the `use` steps that led here (file:line:col), outermost first
     reason: str | None = None  # why skipped / warned
     error: str | None = None  # the full, located, redacted error message
-    yaml: str = ""  # the evaluated, redacted step as YAML, for failure reports
+    yaml: str = ""  # the evaluated, redacted step as YAML (failed and warned steps), for failure reports
     step: Mapping[str, Any] = field(default_factory=dict)  # the evaluated, redacted step model
     timings: Timings = Timings()
     matches: tuple[LocatorMatch, ...] = ()

@@ -8,7 +8,7 @@ look wins. Everything stays lazy: the result is a `Locator` that Playwright re-q
 never an element handle.
 
 Counting costs a browser round trip per candidate and scope level, so two things keep it cheap:
-the first candidates of a scoped entry are counted together, and a job's `Memo` hands out
+the first candidates of a scoped entry are counted together, and a page's `Memo` hands out
 first-candidate resolutions again without counting (see there why that keeps the semantics).
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -389,7 +390,7 @@ async def _first_candidates(
 
 
 class Memo:
-    """Targets that resolved to their first candidates (at every scope level) in this job.
+    """Targets that resolved to their first candidates (at every scope level) on one page.
 
     The strict search costs a browser round trip per candidate and level, and a job looks up the
     same targets again and again (the Options menu, the users table). When the first candidate
@@ -422,6 +423,19 @@ class Memo:
 
     def forget(self, target: TargetRef) -> None:
         self._won.pop(self._key(target), None)
+
+
+# One memo per page and catalogue: a bulk worker's page runs hundreds of jobs, and what the first
+# job learned (the menu, the users table, the license rows) holds for the next ones.
+_MEMOS: weakref.WeakKeyDictionary[Page, tuple[Catalogue, Memo]] = weakref.WeakKeyDictionary()
+
+
+def memo_for(page: Page, catalogue: Catalogue) -> Memo:
+    held = _MEMOS.get(page)
+    if held is None or held[0] is not catalogue:
+        held = (catalogue, Memo())
+        _MEMOS[page] = held
+    return held[1]
 
 
 async def probe(

@@ -387,6 +387,21 @@ def use_outputs(
     )
 
 
+def changes_money(planned: PlannedStep) -> bool:
+    """The step is destructive, or it is a `use` step with a destructive step anywhere below it.
+
+    Shared pieces mark their own destructive steps (Pay, Save, Confirm removal); the `use` step
+    that calls one is not marked, so a dry run goes into the piece and resolves those steps
+    without acting. Reports of steps that never ran still say which ones would have changed things.
+    """
+    if planned.step.destructive:
+        return True
+    if planned.children:
+        return any(changes_money(c) for c in planned.children)
+    sub = planned.sub_runbook  # children not expanded yet (their params read vars)
+    return sub is not None and any(s.destructive for s in sub.steps)
+
+
 def iter_steps(steps: Iterable[PlannedStep]) -> Iterable[PlannedStep]:
     """Every planned step, depth first (a `use` step, then its children)."""
     for planned in steps:
@@ -396,6 +411,7 @@ def iter_steps(steps: Iterable[PlannedStep]) -> Iterable[PlannedStep]:
 
 __all__ = [
     "PlanError",
+    "changes_money",
     "build_plan",
     "coerce_params",
     "describe_plan",

@@ -159,10 +159,11 @@ def skip_reason(options: RunbookOptions, spec: ExampleSpec) -> str | None:
         return None  # the item says what is wrong when it runs
     if not steps:
         return None
-    first = steps[0].step
+    first = steps[0]
+    via = f", used at {first.chain[0]}" if first.chain else ""
     return (
-        f"destructive step '{first.name or first.action}' ({first.source}) against a real portal: "
-        "pass --runbook-allow-destructive to run it"
+        f"destructive step '{first.step.name or first.step.action}' ({first.step.source}{via}) against a "
+        "real portal: pass --runbook-allow-destructive to run it"
     )
 
 

@@ -55,7 +55,7 @@ class StepRun:
         self.notes: list[str] = []
         self.variables_set: dict[str, Any] = {}
         self.attempts = 1
-        self.trusted: list[TargetRef] = []  # targets this step took from the job's memo
+        self.trusted: list[TargetRef] = []  # targets this step took from the page's memo
 
     def budget_ms(self) -> float:
         pause_timeout = getattr(self.step.args, "timeout_ms", None)

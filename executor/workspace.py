@@ -66,6 +66,21 @@ class Workspace:
             rb, params, catalogue=self.catalogue, runbooks_root=self.runbooks_root, env=os.environ
         )
 
+    def used_files(self, runbook: Runbook) -> list[Path]:
+        """Every runbook file `runbook` reaches through `use` steps, at any depth (not itself)."""
+        found: dict[Path, None] = {}
+        todo = [runbook]
+        while todo:
+            for step in todo.pop().steps:
+                if step.action != "use":
+                    continue
+                name = step.args.runbook  # type: ignore[union-attr]  # a `use` step's args
+                path = self.runbooks_root / (f"{name}.yaml" if "/" in name else f"_shared/{name}.yaml")
+                if path not in found:
+                    found[path] = None
+                    todo.append(self.runbook(path))
+        return list(found)
+
     def login_plan(self, email: str | None) -> Plan:
         return self.plan(LOGIN_RUNBOOK, {"email": email} if email else {})
 

@@ -173,7 +173,7 @@ async def _checked(ctx: StepContext, a: Assertion, timeout_ms: float) -> Resolut
     except (AssertionError, PlaywrightError) as err:
         if len(ctx.trusted) == trusted:
             raise
-        # The target came from the job's memo and was not looked at: "not found" or "ambiguous"
+        # The target came from the page's memo and was not looked at: "not found" or "ambiguous"
         # from a full search says more than Playwright's timeout.
         located = await ctx.explain(err, trusted)
         if located is not None:

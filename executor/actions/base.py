@@ -49,7 +49,7 @@ class StepContext(Protocol):
         """Like `locate`, returning the whole resolution (assertions report which candidate matched)."""
         ...
 
-    # Targets taken from the job's memo of first-candidate resolutions, not looked at again.
+    # Targets taken from the page's memo of first-candidate resolutions, not looked at again.
     trusted: list[TargetRef]
 
     async def explain(self, error: BaseException, since: int = 0) -> LocatorError | None:

@@ -487,7 +487,12 @@ def run_bulk(req: BulkRequest) -> int:
 
 def _run_info(req: BulkRequest, prep: Prepared) -> RunInfo:
     root = prep.ws.runbooks_root
-    others = {str(root / name): sha256_of(root / name) for name in aggregate.RUNBOOKS} if prep.strategy == aggregate.NAME else {}
+    # Everything the run may execute is pinned: the strategy's runbooks and every shared piece any
+    # of them uses (the money checks live in `_shared/checkout_licenses.yaml`).
+    files = [root / name for name in aggregate.RUNBOOKS] if prep.strategy == aggregate.NAME else []
+    for source in [prep.runbook, *(prep.ws.runbook(f) for f in list(files))]:
+        files += prep.ws.used_files(source)
+    others = {str(f): sha256_of(f) for f in dict.fromkeys(files)}
     secret = {p.name for p in prep.runbook.params if p.secret}
     s = req.settings
     return RunInfo(

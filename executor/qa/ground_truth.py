@@ -3,7 +3,8 @@
 Pure functions over two state snapshots (before and after the run), so they are unit-tested
 without a browser. Keys an example may state:
 
-    users: {email: tier | null}                 the user's license after the run (null: none)
+    users: {email: tier | null | absent}        the user's license after the run (null: none;
+                                                 absent: the user no longer exists)
     pool: {Tier: {total|assigned|available: n}}  the license pool after the run
     monthly_bill: n                              the bill after the run
     monthly_bill_delta: n                        after minus before
@@ -24,6 +25,7 @@ from typing import Any
 STATE_KEYS = ("users", "pool", "monthly_bill", "monthly_bill_delta", "ledger_delta")
 POOL_FIELDS = ("total", "assigned", "available")
 ABSENT = "<absent>"
+GONE = "absent"  # what an example writes for a user that must not exist after the run
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,10 @@ def check(expect: Mapping[str, Any], before: Mapping[str, Any], after: Mapping[s
     licenses = _licenses(after)
     for email, tier in (expect.get("users") or {}).items():
         found = licenses.get(email, ABSENT)
+        if tier == GONE:
+            if found != ABSENT:
+                out.append(Mismatch(f"users.{email}", "no such user", f"the user exists ({_show(found)})"))
+            continue
         if found == ABSENT or not _same(found, tier):
             out.append(
                 Mismatch(f"users.{email}", _show(tier), "no such user" if found == ABSENT else _show(found))

@@ -81,7 +81,8 @@ def test_the_report_shows_a_screenshot_and_the_checks_of_every_step(portal: Port
     assert len(shots) >= 10
     for shot in shots:
         assert shot.name in report  # every screenshot is linked from the report
-    assert "Pay for one Eco license" in report
+    assert "Buy one Eco license" in report  # the runbook's step, and inside it (_shared/checkout_licenses):
+    assert "Pay for 1 Eco license(s)" in report
     assert "page.status" in report and "Payment accepted" in report  # the assertion checked after paying
     assert (run_dir / "junit.xml").read_text(encoding="utf-8").count("<testcase") == 2
     assert '"event": "StepFinished"' in (run_dir / "run.log.jsonl").read_text(encoding="utf-8")

@@ -76,3 +76,13 @@ def journal_rows(run_dir: Path, sql: str) -> list[tuple[Any, ...]]:
         return conn.execute(sql).fetchall()
     finally:
         conn.close()
+
+
+def changed_rows(run_dir: Path) -> int:
+    """Rows the run has changed so far; 0 while the journal is being created (a run in progress)."""
+    if not (run_dir / "journal.sqlite").exists():
+        return 0
+    try:
+        return int(journal_rows(run_dir, "SELECT COUNT(*) FROM rows WHERE status = 'changed'")[0][0])
+    except sqlite3.Error:  # the file exists, its tables not yet
+        return 0

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bulk_e2e import PRICES, CliResult, bulk_args, cli, journal_rows, purchases, users_of, write_csv
+from bulk_e2e import PRICES, CliResult, bulk_args, changed_rows, cli, journal_rows, purchases, users_of, write_csv
 
 from fake_portal.testing import PortalServer
 
@@ -37,12 +37,8 @@ class FaultedRun:
 
 def _expire_mid_run(portal: PortalServer, run_dir: Path, done: threading.Event, box: dict[str, int]) -> None:
     """Expire every session once, when about a third of the rows are reassigned."""
-    journal = run_dir / "journal.sqlite"
     while not done.is_set():
-        try:
-            changed = journal_rows(run_dir, "SELECT COUNT(*) FROM rows WHERE status = 'changed'")[0][0] if journal.exists() else 0
-        except Exception:  # noqa: BLE001 - the journal is being created
-            changed = 0
+        changed = changed_rows(run_dir)
         if changed >= 15:
             box["row"] = changed
             box["expired"] = portal.expire_sessions()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bulk_e2e import bulk_args, cli, journal_rows, purchases, users_of, write_csv
+from bulk_e2e import bulk_args, changed_rows, cli, journal_rows, purchases, users_of, write_csv
 
 from fake_portal.testing import PortalServer
 
@@ -114,9 +114,7 @@ def test_ctrl_c_lets_running_rows_finish_then_resume(bulk_portal: PortalServer, 
     )  # fmt: skip
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        if (run_dir / "journal.sqlite").exists() and journal_rows(
-            run_dir, "SELECT COUNT(*) FROM rows WHERE status = 'changed'"
-        )[0][0] >= 1:
+        if changed_rows(run_dir) >= 1:
             break
         time.sleep(0.1)
     proc.send_signal(signal.SIGINT)

@@ -3,12 +3,11 @@ a saved session expires mid-run. (Under CI, or without a terminal, the CLI never
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bulk_e2e import ADMIN, TOKEN, bulk_args, cli, journal_rows, purchases, users_of, write_csv
+from bulk_e2e import ADMIN, TOKEN, bulk_args, changed_rows, cli, journal_rows, purchases, users_of, write_csv
 from terminal_session import Terminal
 
 from fake_portal.testing import PortalServer
@@ -61,13 +60,6 @@ def test_the_plan_totals_are_confirmed_by_typing_yes(portal: PortalServer, tmp_p
     assert purchases(portal.state()) == {"Eco": 3, "Advanced": 1}
 
 
-def _changed(run_dir: Path) -> int:
-    try:
-        return int(journal_rows(run_dir, "SELECT COUNT(*) FROM rows WHERE status = 'changed'")[0][0])
-    except sqlite3.Error:  # not created yet
-        return 0
-
-
 def test_a_saved_session_that_expires_mid_run_waits_for_the_operator_to_log_in_again(
     portal: PortalServer, tmp_path: Path, terminal
 ) -> None:
@@ -82,11 +74,11 @@ def test_a_saved_session_that_expires_mid_run_waits_for_the_operator_to_log_in_a
     run = Terminal(args)
     terminal.append(run)
 
-    run.until(lambda: _changed(run_dir) >= 3, "3 rows reassigned")
+    run.until(lambda: changed_rows(run_dir) >= 3, "3 rows reassigned")
     assert portal.expire_sessions() >= 1
     run.expect("The portal session expired")
     run.expect("then press Enter here")
-    assert _changed(run_dir) < len(rows)  # the workers wait: no row fails meanwhile
+    assert changed_rows(run_dir) < len(rows)  # the workers wait: no row fails meanwhile
     assert journal_rows(run_dir, "SELECT COUNT(*) FROM rows WHERE status = 'failed'")[0][0] == 0
     assert cli(["login", "--base-url", portal.url, "--login-as", ADMIN, "--save-state", str(state)]).code == 0
     run.type("")

@@ -56,6 +56,9 @@ class _Handler(BaseHTTPRequestHandler):
         # Every form post answers with a redirect (post/redirect/get), like the portal.
         length = int(self.headers.get("Content-Length", 0))
         self.rfile.read(length)
+        if urlsplit(self.path).path == "/hangup":  # the connection drops: no answer at all
+            self.close_connection = True
+            return
         if urlsplit(self.path).path == "/boom":  # the portal failing a change
             body = b"<!doctype html><title>Error</title><h1>Internal Server Error</h1>"
             self.send_response(500)

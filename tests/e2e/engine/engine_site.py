@@ -54,6 +54,7 @@ LICENSES = """<!doctype html>
 <body><h1>License and Purchase Management</h1>
 <form method="post" action="/buy"><button>Buy</button></form>
 <form method="post" action="/boom"><button>Break</button></form>
+<form method="post" action="/hangup"><button>Hang up</button></form>
 </body></html>"""
 
 DONE = """<!doctype html><html lang="en"><head><title>Done</title></head><body><h1>Done</h1></body></html>"""
@@ -123,6 +124,7 @@ def site_catalogue():  # type: ignore[no-untyped-def]
         entry("licenses.heading", role("heading", "License and Purchase Management")),
         entry("licenses.buy", role("button", "Buy", exact=True)),
         entry("licenses.break", role("button", "Break", exact=True)),
+        entry("licenses.hang_up", role("button", "Hang up", exact=True)),
         entry("done.heading", role("heading", "Done", exact=True)),
         entry("memo.apply", role("button", "Apply", exact=True), by("test_id", "apply-main")),
         entry("memo.target", role("button", "Target", exact=True)),

@@ -1,4 +1,4 @@
-"""The job's memo of first-candidate resolutions: fewer browser round trips, the same outcomes.
+"""The page's memo of first-candidate resolutions: fewer browser round trips, the same outcomes.
 
 A remembered target is not counted again; these pages change within one document so the
 remembered locator goes stale in each way it can, and the run must still act on the right element

@@ -183,3 +183,14 @@ def test_a_server_error_page_fails_the_step_at_once_and_only_that_step(engine_ru
     assert (broken.error or "").endswith("the portal answered HTTP 500 to POST /boom")
     assert [r.status for r in broken.assertions] in ([], ["not_checked"])
     assert rec.of(StepFinished)[2].status == "passed"
+
+
+def test_a_request_that_gets_no_answer_fails_the_step_at_once(engine_run) -> None:
+    p = plan(
+        goto("/licenses", 1),
+        click("licenses.hang_up", 2, expect=(a("visible", "done.heading", timeout_ms=30_000),)),
+    )
+    result, rec = engine_run(p, CAT)
+    assert result.status == "failed"
+    error = rec.of(StepFinished)[1].error or ""
+    assert "POST /hangup got no answer from the portal (net::ERR_EMPTY_RESPONSE)" in error, error

@@ -233,3 +233,16 @@ def test_planning_many_rows_is_fast() -> None:
         params = {"user_email": f"user{i:02d}@acme.example", "target_tier": "Eco"}
         build_plan(rb, params, catalogue=catalogue(), runbooks_root=VALID, env=ENV)
     assert time.perf_counter() - started < 1.0
+
+
+def test_used_files_follow_use_steps_at_every_depth() -> None:
+    # What a bulk run pins in run.json: a resume refuses when any of these changed.
+    from executor.workspace import Workspace
+
+    ws = Workspace.open()
+    used = {p.name for p in ws.used_files(ws.runbook("downgrade_license.yaml"))}
+    assert {"checkout_licenses.yaml", "change_user_license.yaml", "remove_from_pool.yaml"} <= used
+    assert {p.name for p in ws.used_files(ws.runbook("_bulk/buy_licenses.yaml"))} == {
+        "clear_purchase_summary.yaml",
+        "checkout_licenses.yaml",
+    }

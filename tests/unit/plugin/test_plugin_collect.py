@@ -112,8 +112,8 @@ def test_destructive_examples_need_consent_on_a_real_portal(pytester: pytest.Pyt
     result.stdout.fnmatch_lines(
         [
             (
-                "*destructive step 'Pay for one Eco license' (runbooks/downgrade_license.yaml:*) "
-                "against a real portal: pass --runbook-allow-destructive*"
+                "*destructive step 'Pay for 1 Eco license(s)' (runbooks/_shared/checkout_licenses.yaml:*, "
+                "used at runbooks/downgrade_license.yaml:*) against a real portal: pass --runbook-allow-destructive*"
             )
         ]
     )

@@ -126,3 +126,14 @@ def test_the_table_lines_up() -> None:
         "users.user03@acme.example  Eco       Pro",
         "monthly_bill_delta         -20       0      380 -> 380",
     ]
+
+
+def test_a_user_stated_absent_must_be_gone() -> None:
+    before = state()
+    deleted = state(users=[u for u in state()["users"] if u["email"] != "new@acme.example"])
+    expect = {"users": {"new@acme.example": "absent"}}
+    assert ground_truth.problems_in(expect) == []
+    assert ground_truth.check(expect, before, deleted) == []
+    assert ground_truth.check(expect, before, before) == [
+        Mismatch("users.new@acme.example", "no such user", "the user exists (null)")
+    ]
