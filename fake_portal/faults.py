@@ -31,6 +31,7 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         if faults.maintenance:
+            self.portal.runtime.count_fault("maintenance")
             page = self.portal.error_page(503, "maintenance_title", "maintenance_text")
             page.headers["Retry-After"] = "60"
             await page(scope, receive, send)
@@ -42,9 +43,11 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         if faults.error_rate and runtime.draw() < faults.error_rate:
+            runtime.count_fault("server_error")
             await self.portal.error_page(500, "server_error_title", "server_error_text")(scope, receive, send)
             return
         if faults.lost_response_rate and runtime.draw() < faults.lost_response_rate:
+            runtime.count_fault("lost_response")
             await self._lose_response(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections import Counter
 
 from .config import FaultSettings, PortalConfig
 from .labels import Labels, check_overrides, label_table
@@ -18,6 +19,7 @@ class Runtime:
         self._faults = config.faults
         self._base_ttl_s = config.session_ttl_s
         self._rng = random.Random(config.fault_seed)
+        self._injected: Counter[str] = Counter()  # faults served since the last set_faults
 
     @property
     def dialect(self) -> str:
@@ -44,8 +46,18 @@ class Runtime:
     def set_faults(self, faults: FaultSettings, seed: int | None = None) -> None:
         with self._lock:
             self._faults = faults
+            self._injected = Counter()
             if seed is not None:
                 self._rng = random.Random(seed)
+
+    def count_fault(self, kind: str) -> None:
+        with self._lock:
+            self._injected[kind] += 1
+
+    def injected(self) -> dict[str, int]:
+        """How many of each fault were served since the faults were last set (what a test reports)."""
+        with self._lock:
+            return dict(self._injected)
 
     def session_ttl_s(self) -> float:
         ttl = self._faults.session_ttl_s

@@ -139,6 +139,11 @@ async def post_faults(request: Request, portal: Portal) -> Response:
     return JSONResponse({"ok": True, "faults": faults.as_dict()})
 
 
+async def get_faults(request: Request, portal: Portal) -> Response:
+    runtime = portal.runtime
+    return JSONResponse({"faults": runtime.faults.as_dict(), "injected": runtime.injected()})
+
+
 async def post_dialect(request: Request, portal: Portal) -> Response:
     dialect = (await _body(request)).get("dialect")
     portal.runtime.set_dialect(str(dialect))
@@ -168,6 +173,7 @@ ROUTES = [
     Route("/_test/outbox", _hook(get_outbox), methods=["GET"]),
     Route("/_test/reset", _hook(post_reset), methods=["POST"]),
     Route("/_test/faults", _hook(post_faults), methods=["POST"]),
+    Route("/_test/faults", _hook(get_faults), methods=["GET"]),
     Route("/_test/dialect", _hook(post_dialect), methods=["POST"]),
     Route("/_test/labels", _hook(post_labels), methods=["POST"]),
     Route("/_test/labels", _hook(get_labels), methods=["GET"]),

@@ -64,6 +64,11 @@ class HookClient:
         result: dict[str, Any] = self._call("POST", "/_test/faults", faults)
         return result
 
+    def faults_injected(self) -> dict[str, int]:
+        """Faults served since they were last set: server_error, lost_response, maintenance."""
+        result: dict[str, int] = self._call("GET", "/_test/faults")["injected"]
+        return result
+
     def set_dialect(self, dialect: str) -> None:
         self._call("POST", "/_test/dialect", {"dialect": dialect})
 

@@ -33,6 +33,7 @@ class FaultedRun:
     after: dict[str, Any]
     expired_at_row: int
     expired: int
+    injected: dict[str, int]  # faults the portal served during the run
 
 
 def _expire_mid_run(portal: PortalServer, run_dir: Path, done: threading.Event, box: dict[str, int]) -> None:
@@ -64,8 +65,9 @@ def faulted(bulk_portal: PortalServer, tmp_path_factory: pytest.TempPathFactory)
     finally:
         done.set()
         watcher.join()
+        injected = bulk_portal.faults_injected()
         bulk_portal.set_faults()
-    yield FaultedRun(result, run_dir, before, bulk_portal.state(), box["row"], box["expired"])
+    yield FaultedRun(result, run_dir, before, bulk_portal.state(), box["row"], box["expired"], injected)
 
 
 def test_every_row_changed_and_the_run_exits_0(faulted: FaultedRun) -> None:
@@ -99,6 +101,7 @@ def test_ground_truth_matches_the_plan(faulted: FaultedRun) -> None:
 
 def test_faults_were_met_retried_and_verified(faulted: FaultedRun, capsys: pytest.CaptureFixture[str]) -> None:
     assert faulted.expired >= 1 and faulted.expired_at_row >= 15
+    assert sum(faulted.injected.values()) >= 1, "the portal served no fault: the test proves nothing"
     verified = journal_rows(faulted.run_dir, "SELECT kind, outcome, COUNT(*) FROM ops WHERE verified = 1 GROUP BY kind, outcome")
     unknown = journal_rows(faulted.run_dir, "SELECT COUNT(*) FROM ops WHERE outcome IS NULL")[0][0]
     ops = journal_rows(faulted.run_dir, "SELECT kind, outcome, COUNT(*) FROM ops GROUP BY kind, outcome")
@@ -107,7 +110,7 @@ def test_faults_were_met_retried_and_verified(faulted: FaultedRun, capsys: pytes
     text = faulted.result.text
     assert "session expired" in text and "logged in again" in text
     with capsys.disabled():
-        print(f"\n[bulk faults] rows 50, sessions expired at row {faulted.expired_at_row}; ops {ops}; verified {verified}")
+        print(f"\n[bulk faults] rows 50, faults served {faulted.injected}, sessions expired at row {faulted.expired_at_row}; ops {ops}; verified {verified}")
         print("[bulk faults] " + next(line for line in text.splitlines() if line.startswith("retries:")))
 
 

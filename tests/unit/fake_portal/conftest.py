@@ -107,6 +107,9 @@ class PortalClient:
     def hook(self, path: str, body: dict[str, Any]) -> Any:
         return self.http.post(path, json=body, headers=HOOKS)
 
+    def hook_get(self, path: str) -> Any:
+        return self.http.get(path, headers=HOOKS)
+
     # --- sign-in ----------------------------------------------------------------------------
     def request_link(self, email: str) -> Any:
         page = self.get("/login").text

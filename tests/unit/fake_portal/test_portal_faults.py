@@ -115,3 +115,13 @@ def test_fault_settings_parsing() -> None:
     assert not parsed.applies_to("/billing") and not FaultSettings().applies_to("/_test/state")
     with pytest.raises(SettingsError):
         FaultSettings.from_mapping({"lost_response_rate": -0.1})
+
+
+def test_served_faults_are_counted_until_the_faults_change(admin: Any) -> None:
+    faults(admin, error_rate=1.0, paths=["/licenses"])
+    for _ in range(3):
+        assert admin.post("/licenses/cart", {"tier": "Eco", "quantity": "1"}).status_code == 500
+    admin.get("/licenses")  # a GET is never failed
+    assert admin.hook_get("/_test/faults").json()["injected"] == {"server_error": 3}
+    faults(admin)
+    assert admin.hook_get("/_test/faults").json()["injected"] == {}
