@@ -52,7 +52,7 @@ from executor.events import (
     redact_event,
 )
 from executor.locate import LocatorError, memo_for
-from executor.server_errors import ServerError, ServerErrorWatch
+from executor.server_errors import ServerError, watch_for
 from executor.model.catalogue import Catalogue
 from executor.model.plan import Plan, PlannedStep
 from executor.model.runbook import Condition, Step
@@ -179,7 +179,7 @@ class Job:
         self.variables: dict[str, Any] = {}
         self.masks: list[Locator] = []
         self.memo = memo_for(page, catalogue)
-        self.server_errors = ServerErrorWatch(page)
+        self.server_errors = watch_for(page)
         self.capturer = Capturer(page, options.capture)
         self.trace = JobTrace(page.context, options.trace, options.redactor)
         self.finished: list[StepFinished] = []

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -27,6 +26,7 @@ from playwright.async_api import Locator, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from executor.events import LocatorMatch
+from executor.page_state import page_state
 from executor.model.catalogue import Candidate, Catalogue, CatalogueEntry, TextMatch
 from executor.model.runbook import TargetRef
 
@@ -425,16 +425,13 @@ class Memo:
         self._won.pop(self._key(target), None)
 
 
-# One memo per page and catalogue: a bulk worker's page runs hundreds of jobs, and what the first
-# job learned (the menu, the users table, the license rows) holds for the next ones.
-_MEMOS: weakref.WeakKeyDictionary[Page, tuple[Catalogue, Memo]] = weakref.WeakKeyDictionary()
-
-
 def memo_for(page: Page, catalogue: Catalogue) -> Memo:
-    held = _MEMOS.get(page)
+    """The page's memo for this catalogue: a bulk worker's page runs hundreds of jobs, and what
+    the first one learned (the menu, the users table, the license rows) holds for the next."""
+    state = page_state(page)
+    held = state.get("memo")
     if held is None or held[0] is not catalogue:
-        held = (catalogue, Memo())
-        _MEMOS[page] = held
+        held = state["memo"] = (catalogue, Memo())
     return held[1]
 
 

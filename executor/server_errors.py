@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 from playwright.async_api import Page, Request, Response
 
+from executor.page_state import page_state
+
 T = TypeVar("T")
 
 LOAD_WAIT_MS = 5_000
@@ -81,3 +83,12 @@ class ServerErrorWatch:
         with suppress(Exception):
             await self._page.wait_for_load_state("domcontentloaded", timeout=LOAD_WAIT_MS)
         raise ServerError(self.error or "the portal answered with a server error")
+
+
+def watch_for(page: Page) -> ServerErrorWatch:
+    """The page's watch (one per page: a listener per job would pile up on a bulk worker's page)."""
+    state = page_state(page)
+    watch = state.get("server_errors")
+    if watch is None:
+        watch = state["server_errors"] = ServerErrorWatch(page)
+    return watch

@@ -73,3 +73,18 @@ def test_a_dry_run_looks_at_every_destructive_locator_again(engine_run) -> None:
     result, rec = engine_run(p, CAT, dry_run=True)
     assert result.status == "failed" and result.failed_step == "3"
     assert "selector memo.target not found on " in (_finished(rec)[2].error or "")
+
+
+def test_memo_and_watch_live_as_long_as_their_page(on_page) -> None:
+    from executor import page_state as module
+    from executor.locate import memo_for
+    from executor.server_errors import watch_for
+
+    async def check(page):  # type: ignore[no-untyped-def]
+        same = memo_for(page, CAT) is memo_for(page, CAT) and watch_for(page) is watch_for(page)
+        other_catalogue = memo_for(page, site_catalogue()) is not memo_for(page, CAT)
+        held = id(page) in module._STATE
+        await page.close()
+        return same, other_catalogue, held, id(page) in module._STATE
+
+    assert on_page(check) == (True, True, True, False)
