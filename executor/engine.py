@@ -326,7 +326,7 @@ class Job:
                     target=target_of(step),
                     chain=tuple(str(s) for s in planned.chain),
                     reason=reason,
-                    destructive=planning.changes_money(planned),
+                    destructive=planning.is_destructive(planned),
                 )
             )
             assert isinstance(event, StepFinished)
@@ -525,21 +525,7 @@ class Job:
 
     async def _act_then_assert(self, run: StepRun, spec: ActionSpec, timings: dict[str, float]) -> None:
         t0 = time.monotonic()
-        matched = len(run.matches)
-        try:
-            await spec.run(run, run.step.args)
-        except PlaywrightError as err:
-            if not run.trusted:
-                raise
-            located = await run.explain(err)
-            if located is not None:
-                raise located from err
-            if "strict mode violation" not in err.message:
-                raise
-            # The first candidate now matches several elements, refused before acting: search
-            # the candidates in order this time.
-            del run.matches[matched:]
-            await spec.run(run, run.step.args)
+        await run.trusting(lambda: spec.run(run, run.step.args))
         t1 = time.monotonic()
         timings["act_ms"] = (t1 - t0) * 1000
         try:

@@ -359,7 +359,7 @@ async def _first_candidates(
     caller to the full search (fallbacks, waiting, diagnostics).
     """
     chain = _chain(catalogue, entry, args)
-    if any(e.args and any(a not in a_args for a in e.args) for e, a_args in chain):
+    if any(a not in a_args for e, a_args in chain for a in e.args):
         return None  # a scope that lacks an argument: the full search says which
     root: Root = page
     locators: list[Locator] = []

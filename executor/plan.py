@@ -387,7 +387,7 @@ def use_outputs(
     )
 
 
-def changes_money(planned: PlannedStep) -> bool:
+def is_destructive(planned: PlannedStep) -> bool:
     """The step is destructive, or it is a `use` step with a destructive step anywhere below it.
 
     Shared pieces mark their own destructive steps (Pay, Save, Confirm removal); the `use` step
@@ -397,9 +397,20 @@ def changes_money(planned: PlannedStep) -> bool:
     if planned.step.destructive:
         return True
     if planned.children:
-        return any(changes_money(c) for c in planned.children)
+        return any(is_destructive(c) for c in planned.children)
     sub = planned.sub_runbook  # children not expanded yet (their params read vars)
     return sub is not None and any(s.destructive for s in sub.steps)
+
+
+def destructive_steps(steps: Iterable[PlannedStep]) -> list[PlannedStep]:
+    """The steps that change the portal, depth first (what confirmations and consent name)."""
+    found: list[PlannedStep] = []
+    for planned in steps:
+        # A `use` whose children are expanded only at run time still counts when its piece does.
+        if planned.step.destructive or (not planned.children and is_destructive(planned)):
+            found.append(planned)
+        found += destructive_steps(planned.children)
+    return found
 
 
 def iter_steps(steps: Iterable[PlannedStep]) -> Iterable[PlannedStep]:
@@ -411,7 +422,8 @@ def iter_steps(steps: Iterable[PlannedStep]) -> Iterable[PlannedStep]:
 
 __all__ = [
     "PlanError",
-    "changes_money",
+    "destructive_steps",
+    "is_destructive",
     "build_plan",
     "coerce_params",
     "describe_plan",

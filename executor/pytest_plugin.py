@@ -48,7 +48,8 @@ from executor.qa.browser_thread import BrowserThread
 from executor.qa.library import Library
 from executor.qa.options import RunbookOptions, add_options, read_options
 from executor.qa.report_index import write_index
-from executor.qa.session import ExampleSpec, RunbookSession, destructive_steps, plan_example
+from executor.plan import destructive_steps
+from executor.qa.session import ExampleSpec, RunbookSession, plan_example
 from executor.qa.verdict import ExampleFailed, Where, problems, render
 from executor.run_api import merged_launch_args
 from fake_portal.testing import PortalServer

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator
 
 from executor import plan as planning
@@ -17,6 +19,8 @@ from executor.model.runbook import Condition, Step, TargetRef
 
 if TYPE_CHECKING:
     from executor.engine import Job
+
+T = TypeVar("T")
 
 
 class ChildFailed(Exception):
@@ -90,17 +94,32 @@ class StepRun:
         self.matches.append(res.match())
         return res
 
-    async def explain(self, error: BaseException, since: int = 0) -> LocatorError | None:
-        """After a failed operation on a target taken from the memo: what a full search finds.
+    async def trusting(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Run `work` (the action, or one check). If it fails on a target taken from the memo,
+        look at the page again: a `LocatorError` from the full search (not found, ambiguous) says
+        more than Playwright's timeout and replaces it; after a strict-mode refusal (raised before
+        acting) `work` runs once more, searching the candidates in order. The targets are
+        forgotten either way, so a retry of the step searches again."""
+        trusted, matched = len(self.trusted), len(self.matches)
+        try:
+            return await work()
+        except (AssertionError, PlaywrightError) as err:
+            if len(self.trusted) == trusted:
+                raise
+            located = await self._search_again(trusted)
+            if located is not None:
+                raise located from err
+            if not (isinstance(err, PlaywrightError) and "strict mode violation" in err.message):
+                raise
+        del self.matches[matched:]
+        return await work()
 
-        A `LocatorError` (not found, ambiguous) says better what went wrong than Playwright's
-        timeout; None when every target still resolves (the failure was something else). The
-        targets are forgotten either way, so a retry searches again.
-        """
-        trusted, self.trusted[since:] = self.trusted[since:], []
-        for target in trusted:
+    async def _search_again(self, since: int) -> LocatorError | None:
+        """The memo's targets taken since `since`, forgotten and searched for in full."""
+        targets, self.trusted[since:] = self.trusted[since:], []
+        for target in targets:
             self.job.memo.forget(target)
-        for target in trusted:
+        for target in targets:
             try:
                 await resolve(self.page, self.job.catalogue, target, timeout_ms=0, wait=False)
             except LocatorError as err:

@@ -20,7 +20,7 @@ from executor.listeners.html_report import HtmlReportListener
 from executor.listeners.junit import JUnitListener
 from executor.listeners.log_file import LogFileListener
 from executor.load.catalogue_loader import load_catalogue
-from executor.load.runbook_loader import load_runbook
+from executor.load.runbook_loader import load_runbook, shared_path
 from executor.model.catalogue import Catalogue
 from executor.model.plan import Plan
 from executor.model.runbook import Runbook
@@ -75,7 +75,7 @@ class Workspace:
                 if step.action != "use":
                     continue
                 name = step.args.runbook  # type: ignore[union-attr]  # a `use` step's args
-                path = self.runbooks_root / (f"{name}.yaml" if "/" in name else f"_shared/{name}.yaml")
+                path = shared_path(self.runbooks_root, name)
                 if path not in found:
                     found[path] = None
                     todo.append(self.runbook(path))

@@ -166,30 +166,13 @@ def describe(a: Assertion) -> str:
     return f"{subject} {a.kind}"
 
 
-async def _checked(ctx: StepContext, a: Assertion, timeout_ms: float) -> Resolution | None:
-    trusted = len(ctx.trusted)
-    try:
-        return await KINDS[a.kind](ctx, a, timeout_ms)
-    except (AssertionError, PlaywrightError) as err:
-        if len(ctx.trusted) == trusted:
-            raise
-        # The target came from the page's memo and was not looked at: "not found" or "ambiguous"
-        # from a full search says more than Playwright's timeout.
-        located = await ctx.explain(err, trusted)
-        if located is not None:
-            raise located from err
-        if isinstance(err, PlaywrightError) and "strict mode violation" in err.message:
-            return await KINDS[a.kind](ctx, a, timeout_ms)  # search the candidates in order
-        raise
-
-
 async def check(ctx: StepContext, a: Assertion, timeout_ms: float) -> AssertionResult:
     started = time.monotonic()
     expected = describe(a)
     match: LocatorMatch | None = None
     error: str | None = None
     try:
-        res = await _checked(ctx, a, timeout_ms)
+        res = await ctx.trusting(lambda: KINDS[a.kind](ctx, a, timeout_ms))
         match = res.match() if res is not None else None
     except AssertionError as err:
         found = actual_value(str(err))

@@ -16,8 +16,11 @@ from typing import Any, Protocol, TypeVar
 
 from playwright.async_api import Locator, Page
 
-from executor.locate import LocatorError, Mode, Resolution
+from executor.locate import Mode, Resolution
 from executor.model.runbook import Condition, Step, TargetRef
+
+
+T = TypeVar("T")
 
 
 class ActionError(Exception):
@@ -49,11 +52,9 @@ class StepContext(Protocol):
         """Like `locate`, returning the whole resolution (assertions report which candidate matched)."""
         ...
 
-    # Targets taken from the page's memo of first-candidate resolutions, not looked at again.
-    trusted: list[TargetRef]
-
-    async def explain(self, error: BaseException, since: int = 0) -> LocatorError | None:
-        """After `error` on a trusted target: the `LocatorError` a full search finds, if any."""
+    async def trusting(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Run an action or check; if it fails on a target the memo handed out without looking,
+        report what a full search finds, or retry once in candidate order (see `StepRun`)."""
         ...
 
     def is_secret(self, value: str) -> bool: ...

@@ -39,7 +39,7 @@ from executor.listeners.log_file import LogFileListener
 from executor.load.diagnostics import LoadError, render_diagnostics
 from executor.model.plan import Plan
 from executor.model.runbook import Runbook
-from executor.plan import PlanError, iter_steps
+from executor.plan import PlanError, destructive_steps
 from executor.redaction import MASK, Redactor
 from executor.workspace import Workspace
 
@@ -212,13 +212,9 @@ def _totals_question(plan: BulkPlan, prep: Prepared) -> str:
             f"monthly bill {money(t.bill_before_cents)} → {money(t.bill_after_cents)} CAD"
         )
     else:
-        destructive = sorted({p.step.title() for plan_ in prep.plans.values() for p in _destructive(plan_)})
+        destructive = sorted({p.step.title() for plan_ in prep.plans.values() for p in destructive_steps(plan_.steps)})
         what = f"run {prep.runbook.name} on {len(prep.plans)} rows (destructive steps: {', '.join(destructive) or 'none'})"
     return f"This run will {what}."
-
-
-def _destructive(plan: Plan) -> list[Any]:
-    return [p for p in iter_steps(plan.steps) if p.step.destructive]
 
 
 # --- the session ----------------------------------------------------------------------------------

@@ -32,6 +32,12 @@ ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SHARED_DIR = "_shared"
 
 
+def shared_path(root: Path, name: str) -> Path:
+    """What `use: name` reads: `login` -> <root>/_shared/login.yaml; a name with a slash is relative
+    to the root (`_bulk/buy_licenses`)."""
+    return root / (f"{name}.yaml" if "/" in name else f"{SHARED_DIR}/{name}.yaml")
+
+
 @dataclass
 class Loaded:
     """A runbook as far as it could be read (its params and outputs are what callers check
@@ -91,8 +97,7 @@ class RunbookLoader:
         return self._load(Path(path), ())
 
     def shared_path(self, name: str) -> Path:
-        """`login` -> <root>/_shared/login.yaml; a name with a slash is relative to the root."""
-        return self.root / (f"{name}.yaml" if "/" in name else f"{SHARED_DIR}/{name}.yaml")
+        return shared_path(self.root, name)
 
     def shared_names(self) -> list[str]:
         folder = self.root / SHARED_DIR

@@ -28,7 +28,7 @@ from executor.load.runbook_loader import RunbookLoader
 from executor.model.catalogue import Catalogue
 from executor.model.plan import Plan, PlannedStep
 from executor.model.runbook import Example, Runbook
-from executor.plan import build_plan, changes_money
+from executor.plan import build_plan
 from executor.qa.browser_thread import BrowserThread
 from executor.qa.options import RunbookOptions
 from executor.run_api import run_plan
@@ -86,16 +86,6 @@ def plan_example(spec: ExampleSpec) -> Plan:
     return build_plan(
         spec.runbook, spec.example.params, catalogue=spec.catalogue, runbooks_root=spec.runbooks_root
     )
-
-
-def destructive_steps(steps: tuple[PlannedStep, ...]) -> list[PlannedStep]:
-    found: list[PlannedStep] = []
-    for planned in steps:
-        # A `use` whose children are expanded only at run time still counts when its piece pays.
-        if planned.step.destructive or (not planned.children and changes_money(planned)):
-            found.append(planned)
-        found += destructive_steps(planned.children)
-    return found
 
 
 class RunbookSession:
