@@ -1,12 +1,15 @@
-"""Command line: fake-portal --host 127.0.0.1 --port PORT --db PATH --seed SCENARIO --dialect 2026|2024
-[--test-hooks TOKEN] [fault flags]. The first line of stdout is the URL, printed once the socket listens."""
+"""Command line: fake-portal --host 127.0.0.1 --port PORT --db PATH --seed SCENARIO
+--dialect 2026|2024|fr-ca [--provider-port PORT] [--test-hooks TOKEN] [fault flags].
+
+The first line of stdout is the portal's URL, printed once the socket listens; the second line is the
+URL of the stand-in payment provider (the fr-ca checkout frames it), on its own port of the same host."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from .config import DEFAULT_SESSION_TTL_S, DIALECTS, FaultSettings, PortalConfig, SettingsError
+from .config import ALL_DIALECTS, DEFAULT_SESSION_TTL_S, FaultSettings, PortalConfig, SettingsError
 
 
 def parser() -> argparse.ArgumentParser:
@@ -15,10 +18,13 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
+    p.add_argument(
+        "--provider-port", type=int, default=0, help="the payment provider's port (default: a free one)"
+    )
     p.add_argument("--db", dest="db_path", help="SQLite file (default: a temporary file removed at exit)")
     p.add_argument("--seed", default="demo", help="demo | empty | bulk:N (default: demo)")
     p.add_argument("--reset", action="store_true", help="re-seed even if the database already holds data")
-    p.add_argument("--dialect", choices=DIALECTS, default="2026", help="label dialect (default: 2026)")
+    p.add_argument("--dialect", choices=ALL_DIALECTS, default="2026", help="label dialect (default: 2026)")
     p.add_argument("--test-hooks", dest="test_token", metavar="TOKEN", help="enable /_test/* with this token")
     p.add_argument("--access-log", action="store_true", help="log every request to stderr")
     faults = p.add_argument_group("faults")
@@ -55,6 +61,7 @@ def config_from(args: argparse.Namespace) -> PortalConfig:
     return PortalConfig(
         host=args.host,
         port=args.port,
+        provider_port=args.provider_port,
         db_path=args.db_path,
         seed=args.seed,
         reset=args.reset,
@@ -77,16 +84,19 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, ValueError) as problem:
         print(f"fake-portal: {problem}", file=sys.stderr)
         return 2
-    from .serve import bind, make_server, url_of
+    from .app import listen
+    from .serve import make_server
 
     try:
-        sock = bind(config.host, config.port)
+        served = listen(app, config.host, config.port, config.provider_port)
     except OSError as problem:
-        print(f"fake-portal: cannot listen on {config.host}:{config.port}: {problem}", file=sys.stderr)
+        print(f"fake-portal: cannot listen on {config.host}: {problem}", file=sys.stderr)
+        app.state.portal.close()
         return 1
-    print(url_of(sock), flush=True)
+    print(served.url, flush=True)
+    print(served.provider_url, flush=True)
     try:
-        make_server(app, config.access_log).run(sockets=[sock])
+        make_server(served.app, config.access_log).run(sockets=served.sockets)
     finally:
         app.state.portal.close()
     return 0

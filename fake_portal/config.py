@@ -6,7 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-DIALECTS = ("2026", "2024")
+ENGLISH_DIALECTS = ("2026", "2024")
+FRENCH_DIALECT = "fr-ca"
+ALL_DIALECTS = (*ENGLISH_DIALECTS, FRENCH_DIALECT)
+# The dialects the runbook examples run in by default (executor/qa imports this name). fr-ca is left out
+# until the selector catalogue knows its labels; the portal itself accepts every one of ALL_DIALECTS.
+DIALECTS = ENGLISH_DIALECTS
 DEFAULT_SESSION_TTL_S = 1800.0
 
 # Faults never touch these: tests must always be able to read state, mail and assets.
@@ -63,6 +68,7 @@ class FaultSettings:
 class PortalConfig:
     host: str = "127.0.0.1"
     port: int = 0
+    provider_port: int = 0  # the stand-in payment provider's own port (another origin); 0 picks a free one
     db_path: str | None = None  # None: a temporary database removed when the portal stops
     seed: str = "demo"
     reset: bool = False  # re-seed even if the database already holds data
@@ -74,12 +80,17 @@ class PortalConfig:
     access_log: bool = False
 
     def __post_init__(self) -> None:
-        if self.dialect not in DIALECTS:
-            raise SettingsError(f"dialect must be one of {', '.join(DIALECTS)}, not {self.dialect!r}")
+        check_dialect(self.dialect)
         if self.session_ttl_s <= 0:
             raise SettingsError("session TTL must be positive")
         if self.test_token is not None and not self.test_token:
             raise SettingsError("the test-hooks token must not be empty")
+
+
+def check_dialect(dialect: str) -> str:
+    if dialect not in ALL_DIALECTS:
+        raise SettingsError(f"dialect must be one of {', '.join(ALL_DIALECTS)}, not {dialect!r}")
+    return dialect
 
 
 def _non_negative_int(value: Any, name: str) -> int:

@@ -57,10 +57,15 @@ CREATE TABLE IF NOT EXISTS sessions (
     flash TEXT NOT NULL DEFAULT '[]', import_report TEXT);
 CREATE TABLE IF NOT EXISTS cart_lines (
     id INTEGER PRIMARY KEY, session_id TEXT NOT NULL, tier TEXT NOT NULL, quantity INTEGER NOT NULL);
+-- Card payments redeemed through the payment provider (fr-ca): once each. Never a card number.
+CREATE TABLE IF NOT EXISTS payments (
+    id TEXT PRIMARY KEY, order_id TEXT NOT NULL UNIQUE, at REAL NOT NULL,
+    amount_cents INTEGER NOT NULL, card_last4 TEXT NOT NULL CHECK (length(card_last4) = 4));
 """
 
 # Wiped by a reset; `meta` survives so that cookies signed before the reset stay verifiable.
 DATA_TABLES = (
+    "payments",
     "cart_lines",
     "sessions",
     "login_tokens",

@@ -14,6 +14,7 @@ import asyncio
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import csp
 from .web import Portal
 
 
@@ -61,14 +62,12 @@ class FaultMiddleware:
 
 
 class SecurityHeadersMiddleware:
-    """No inline script or style anywhere, so a strict CSP costs nothing and backs up the escaping."""
+    """No inline script or style anywhere, so a strict CSP costs nothing and backs up the escaping.
+    A response that sets its own CSP keeps it: a fr-ca page widens the policy by exactly the WebForms
+    scripts it carries (csp.py)."""
 
     HEADERS = [
-        (
-            b"content-security-policy",
-            b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            b"frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-        ),
+        (b"content-security-policy", csp.DEFAULT.encode()),
         (b"x-content-type-options", b"nosniff"),
         (b"x-frame-options", b"DENY"),
         (b"referrer-policy", b"same-origin"),

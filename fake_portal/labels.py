@@ -1,15 +1,25 @@
-"""Every text the portal shows, in both label dialects, in one table.
+"""Every text the portal shows, in every label dialect: the English table here, the French one in
+labels_fr.py (same keys; a unit test keeps them complete).
 
-A value is either one string (same in both dialects) or a pair (2026 text, 2024 text) for the labels
-that the vendor's knowledge base spells two ways (portal-spec.md section 2). Texts may hold {fields}
-filled at render time. Tests can rename any key at run time (POST /_test/labels) to simulate UI drift.
+An English value is either one string (same in both English dialects) or a pair (2026 text, 2024 text)
+for the labels that the vendor's knowledge base spells two ways (portal-spec.md section 2). Texts may
+hold {fields} filled at render time. Tests can rename any key at run time (POST /_test/labels) to
+simulate UI drift.
+
+Fields named like a tier ({tier}, {from_tier}, {to_tier}) are given the canonical tier (Eco, Advanced,
+Pro) and show the dialect's display name for it (keys tier_Eco, ...): fr-ca writes Éco and Avancé, while
+the data, the forms and /_test/state keep the canonical names.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .config import DIALECTS, SettingsError
+from .billing import TIERS
+from .config import ENGLISH_DIALECTS, FRENCH_DIALECT, SettingsError, check_dialect
+from .labels_fr import FRENCH
+
+TIER_FIELDS = frozenset({"tier", "from_tier", "to_tier"})
 
 LABELS: dict[str, str | tuple[str, str]] = {
     # --- chrome -------------------------------------------------------------------------------
@@ -28,6 +38,10 @@ LABELS: dict[str, str | tuple[str, str]] = {
     "no_license": "No license",
     "role_admin": "Administrator",
     "role_standard": "Standard user",
+    "tier_Eco": "Eco",
+    "tier_Advanced": "Advanced",
+    "tier_Pro": "Pro",
+    "card_on_file": "{brand} ending in {last4}",
     # --- login --------------------------------------------------------------------------------
     "login_title": "Sign in to Secure Exchanges",
     "login_intro": "Enter your email address and the anti-robot code. We will email you a sign-in link.",
@@ -88,6 +102,7 @@ LABELS: dict[str, str | tuple[str, str]] = {
     "lic_col_price": "Price",
     "lic_col_quantity": "Quantity",
     "lic_col_action": "Action",
+    "lic_package_name": "{tier}",
     "lic_price": "{price} CAD / license / month",
     "lic_quantity": "Quantity of {tier} licenses",
     "lic_add": "Add",
@@ -101,6 +116,10 @@ LABELS: dict[str, str | tuple[str, str]] = {
     "lic_confirm_card": "The card on file ({card}) is charged now.",
     "lic_accept": "I accept that these licenses will be added to my account",
     "lic_pay": ("Pay", "Proceed to purchase"),
+    "lic_payment_hint": "The payment form appears once you accept.",
+    "lic_payment_frame": "Secure payment",
+    "lic_payment_invalid": "The payment could not be verified: nothing was bought.",
+    "lic_payment_replayed": "This payment was already processed: nothing was bought again.",
     "lic_line_added": "{tier} × {qty} added to the purchase summary.",
     "lic_line_removed": "Line removed from the purchase summary.",
     "lic_paid": "Payment accepted: {qty} {tier} license(s) added.",
@@ -132,7 +151,9 @@ LABELS: dict[str, str | tuple[str, str]] = {
     "lic_removal_title": "Confirm removal",
     "lic_removal_text": "Removal is permanent: a deleted license cannot be recovered.",
     "lic_removal_confirm": "Confirm removal",
+    "lic_removal_native_confirm": "Permanently remove these {tier} licenses? This cannot be undone.",
     "lic_removed": "{qty} {tier} license(s) removed.",
+    "lic_removed_alert": "{qty} {tier} license(s) removed.",
     # --- user page ----------------------------------------------------------------------------
     "users_table": "Users",
     "users_col_email": "Email",
@@ -143,6 +164,10 @@ LABELS: dict[str, str | tuple[str, str]] = {
     "users_manage_license": ("Manage License", "Manage Licence"),
     "users_edit": "Edit user",
     "users_journals": "Journals",
+    "users_pages": "Pages of the user list",
+    "users_previous": "Previous",
+    "users_next": "Next",
+    "users_page_of": "Page {page} of {pages}",
     "ml_title": "Manage license of {email}",
     "ml_current": "Current license: {tier}",
     "ml_modify": "Modify License",
@@ -157,6 +182,7 @@ LABELS: dict[str, str | tuple[str, str]] = {
     "ml_remove_title": "Remove license",
     "ml_remove_text": "The license returns to the pool and stays billable.",
     "ml_confirm": "Confirm",
+    "ml_remove_native_confirm": "Remove the license from this user?",
     "ml_removed": "License removed from {email}. It stays in the pool and is still billed.",
     "ml_transfer_list": "Users without a license",
     "ml_transfer_button": "Transfer",
@@ -201,6 +227,7 @@ LABELS: dict[str, str | tuple[str, str]] = {
         "This permanently deletes the user and all their logs. A license they hold returns to the pool."
     ),
     "delete_confirm": "Confirm",
+    "delete_native_confirm": "Permanently delete this user and all their logs?",
     "updated": "User {email} updated.",
     "deleted": "User {email} deleted.",
     "journals_title": "Journals of {email}",
@@ -248,6 +275,13 @@ LABELS: dict[str, str | tuple[str, str]] = {
     "billing_col_quantity": "Quantity",
     "billing_col_amount": "Amount",
     "billing_ledger_empty": "No charges yet.",
+    "billing_invoice_csv": "Download the invoice (CSV)",
+    "invoice_file": "invoice-{month}.csv",
+    "invoice_col_license": "License",
+    "invoice_col_count": "Licenses",
+    "invoice_col_unit_price": "Unit price",
+    "invoice_col_monthly": "Monthly amount",
+    "invoice_total": "Total",
     "ledger_purchase": "Purchase",
     "ledger_upgrade": "Upgrade",
     "ledger_removal": "Removal",
@@ -289,9 +323,10 @@ LABELS: dict[str, str | tuple[str, str]] = {
 
 def label_table(dialect: str) -> dict[str, str]:
     """The base texts of one dialect, before any run-time override."""
-    if dialect not in DIALECTS:
-        raise SettingsError(f"dialect must be one of {', '.join(DIALECTS)}, not {dialect!r}")
-    column = DIALECTS.index(dialect)
+    check_dialect(dialect)
+    if dialect == FRENCH_DIALECT:
+        return dict(FRENCH)
+    column = ENGLISH_DIALECTS.index(dialect)
     return {key: (value if isinstance(value, str) else value[column]) for key, value in LABELS.items()}
 
 
@@ -319,7 +354,16 @@ class Labels:
 
     def __call__(self, key: str, **fields: object) -> str:
         text = self._texts[key]
-        return text.format_map(_KeepMissing(fields)) if fields else text
+        if not fields:
+            return text
+        shown = {k: (self.tier(v) if k in TIER_FIELDS else v) for k, v in fields.items()}
+        return text.format_map(_KeepMissing(shown))
+
+    def tier(self, tier: object) -> str:
+        """The display name of a canonical tier; anything else is shown as it is."""
+        if isinstance(tier, str) and tier in TIERS:
+            return self._texts["tier_" + tier]
+        return str(tier)
 
     def as_dict(self) -> dict[str, str]:
         return dict(self._texts)

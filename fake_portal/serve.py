@@ -1,5 +1,6 @@
-"""Serving a portal app with uvicorn on a socket we bind ourselves, so `--port 0` can report the port
-before the first request."""
+"""Serving a portal app with uvicorn on sockets we bind ourselves, so `--port 0` can report the port
+before the first request. One server listens on two sockets: the portal's, and the stand-in payment
+provider's (provider.py); ByPort hands each request to the app of the socket it arrived on."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -26,6 +27,24 @@ def bind(host: str, port: int) -> socket.socket:
 def url_of(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def port_of(sock: socket.socket) -> int:
+    return int(sock.getsockname()[1])
+
+
+class ByPort:
+    """Dispatches on the local port (ASGI scope["server"]), so two origins share one server, one event
+    loop and one shutdown. Anything not on a listed port goes to `default`."""
+
+    def __init__(self, default: ASGIApp, apps: dict[int, ASGIApp]) -> None:
+        self.default = default
+        self.apps = apps
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        server = scope.get("server")
+        app = self.apps.get(server[1], self.default) if server else self.default
+        await app(scope, receive, send)
 
 
 class _Server(uvicorn.Server):

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import auth, history, licensing, outbox
+from . import auth, history, licensing, outbox, payments
 from .billing import TIERS, as_number, monthly_bill_cents
 from .config import FaultSettings, SettingsError
 from .db import Tx, iso
@@ -121,6 +121,27 @@ async def get_outbox(request: Request, portal: Portal) -> Response:
     )
 
 
+async def get_payments(request: Request, portal: Portal) -> Response:
+    """The payment provider's URL and the card payments the portal redeemed (last 4 digits only)."""
+    with portal.db.read() as tx:
+        recorded = payments.recorded(tx)
+    return JSONResponse(
+        {
+            "provider_url": portal.provider_url,
+            "payments": [
+                {
+                    "id": p["id"],
+                    "order_id": p["order_id"],
+                    "at": iso(float(str(p["at"]))),
+                    "amount": as_number(int(str(p["amount_cents"]))),
+                    "card_last4": p["card_last4"],
+                }
+                for p in recorded
+            ],
+        }
+    )
+
+
 async def post_reset(request: Request, portal: Portal) -> Response:
     seed = (await _body(request)).get("seed", "demo")
     if not isinstance(seed, str):
@@ -171,6 +192,7 @@ async def post_expire_sessions(request: Request, portal: Portal) -> Response:
 ROUTES = [
     Route("/_test/state", _hook(get_state), methods=["GET"]),
     Route("/_test/outbox", _hook(get_outbox), methods=["GET"]),
+    Route("/_test/payments", _hook(get_payments), methods=["GET"]),
     Route("/_test/reset", _hook(post_reset), methods=["POST"]),
     Route("/_test/faults", _hook(post_faults), methods=["POST"]),
     Route("/_test/faults", _hook(get_faults), methods=["GET"]),

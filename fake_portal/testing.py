@@ -89,6 +89,12 @@ class HookClient:
             raise PortalError(f"no sign-in link was sent to {email}")
         return str(links[-1])
 
+    def payments(self) -> dict[str, Any]:
+        """{"provider_url": ..., "payments": [...]}: where the payment provider answers, and the card
+        payments the portal redeemed (id, order_id, at, amount, card_last4)."""
+        result: dict[str, Any] = self._call("GET", "/_test/payments")
+        return result
+
     def sms_code(self, email: str) -> str:
         """The newest SMS code sent to `email` (SMS are filed under the user's e-mail address)."""
         codes = [m["code"] for m in self.outbox() if m["to"] == email and m["kind"] == "sms"]
@@ -102,6 +108,8 @@ class PortalServer(HookClient):
 
     with PortalServer(seed="demo", dialect="2024") as portal:
         page.goto(portal.url + "/login"); ...; portal.state()
+
+    `provider_url` is where the stand-in payment provider answers (fr-ca checkout), on its own port.
     """
 
     def __init__(
@@ -136,20 +144,24 @@ class PortalServer(HookClient):
         )
         self.startup_timeout_s = startup_timeout_s
         self.url = ""
+        self.provider_url = ""
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._app: Any = None
 
     def start(self) -> PortalServer:
-        from .app import create_app
-        from .serve import bind, make_server, url_of
+        from .app import create_app, listen
+        from .serve import make_server
 
         self._app = create_app(self.config)
-        sock = bind(self.config.host, self.config.port)
-        self.url = url_of(sock)
-        self._server = make_server(self._app)
+        served = listen(self._app, self.config.host, self.config.port, self.config.provider_port)
+        self.url, self.provider_url = served.url, served.provider_url
+        self._server = make_server(served.app)
         self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name=f"fake-portal {self.url}", daemon=True
+            target=self._server.run,
+            kwargs={"sockets": served.sockets},
+            name=f"fake-portal {self.url}",
+            daemon=True,
         )
         self._thread.start()
         deadline = time.monotonic() + self.startup_timeout_s
@@ -178,7 +190,8 @@ class PortalServer(HookClient):
 
 
 class PortalProcess(HookClient):
-    """`python -m fake_portal --port 0 ...` as a subprocess; the URL is read from its first line."""
+    """`python -m fake_portal --port 0 ...` as a subprocess; the URL is read from its first line and
+    the payment provider's URL from its second."""
 
     def __init__(
         self,
@@ -193,6 +206,7 @@ class PortalProcess(HookClient):
     ) -> None:
         self.token = test_token
         self.url = ""
+        self.provider_url = ""
         self.args = [
             python,
             "-m",
@@ -223,14 +237,16 @@ class PortalProcess(HookClient):
             text=True,
             cwd=str(Path(__file__).resolve().parent.parent),
         )
-        first_line: list[str] = []
-        reader = threading.Thread(target=lambda: first_line.append(self._stdout().readline()), daemon=True)
+        lines: list[str] = []
+        reader = threading.Thread(
+            target=lambda: lines.extend(self._stdout().readline() for _ in range(2)), daemon=True
+        )
         reader.start()
         reader.join(self.startup_timeout_s)
-        if not first_line or not first_line[0].startswith("http"):
+        if len(lines) < 2 or not all(line.startswith("http") for line in lines):
             self.stop()
-            raise PortalError(f"the fake portal printed no URL (got {first_line!r})")
-        self.url = first_line[0].strip()
+            raise PortalError(f"the fake portal printed no URLs (got {lines!r})")
+        self.url, self.provider_url = (line.strip() for line in lines)
         # Keep reading so a chatty child never blocks on a full pipe.
         threading.Thread(target=lambda: self._stdout().read(), daemon=True).start()
         while True:

@@ -14,13 +14,15 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from . import auth
-from .billing import CURRENCY, money
+from . import auth, csp
 from .config import PortalConfig
 from .db import Database, Tx, iso
+from .dialects import Dialect, traits
 from .labels import Labels
 from .rules import RuleViolation
 from .runtime import Runtime
+from .signing import derive_key
+from .webforms import ClientScript
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_UPLOAD_BYTES = 1_000_000
@@ -36,10 +38,11 @@ def template_env() -> jinja2.Environment:
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.filters["money"] = money
+    # Amounts follow the dialect of the page being rendered ("29.00" in English texts, "29,00 $" in fr-ca).
+    env.filters["money"] = jinja2.pass_context(lambda page, cents: page["site"].amounts.in_text(cents))
+    env.filters["price"] = jinja2.pass_context(lambda page, cents: page["site"].amounts.alone(cents))
     env.filters["iso"] = iso
     env.filters["spaced"] = lambda s: " ".join(str(s))
-    env.globals["currency"] = CURRENCY
     return env
 
 
@@ -53,6 +56,13 @@ class Portal:
         self.secret = secret
         self.env = template_env()
         self.owned_path: str | None = None  # a temporary database to delete on close
+        self.viewstate_key = derive_key(secret, "viewstate")
+        self.merchant_key = derive_key(secret, "merchant")  # shared with the payment provider
+        # Where the stand-in payment provider answers; known once its socket is bound (use_provider).
+        self.provider_url = ""
+
+    def use_provider(self, url: str) -> None:
+        self.provider_url = url.rstrip("/")
 
     def close(self) -> None:
         self.db.close()
@@ -64,8 +74,12 @@ class Portal:
         self, template: str, context: dict[str, Any], status: int = 200, labels: Labels | None = None
     ) -> HTMLResponse:
         labels = labels or self.runtime.labels()
+        scripts = ClientScript()
         base: dict[str, Any] = {
             "t": labels,
+            "site": traits(labels.dialect),
+            "client_script": scripts,
+            "frame_origins": (),
             "user": None,
             "is_admin": False,
             "csrf": "",
@@ -73,8 +87,14 @@ class Portal:
             "nav": "",
             "dialect": labels.dialect,
         }
-        html = self.env.get_template(template).render(base | context)
-        return HTMLResponse(html, status_code=status)
+        page = base | context
+        response = HTMLResponse(self.env.get_template(template).render(page), status_code=status)
+        if scripts.used or page["frame_origins"]:
+            # The page's own policy; SecurityHeadersMiddleware keeps a header that is already set.
+            response.headers["content-security-policy"] = csp.policy(
+                scripts.csp_sources(), page["frame_origins"]
+            )
+        return response
 
     def error_page(
         self, status: int, title_key: str, text_key: str, labels: Labels | None = None
@@ -109,6 +129,10 @@ class Ctx:
         self.t = labels
         self.form = form
         self.uploads = uploads
+
+    @property
+    def site(self) -> Dialect:
+        return traits(self.t.dialect)
 
     @property
     def email(self) -> str:
@@ -178,9 +202,17 @@ async def read_form(request: Request) -> tuple[dict[str, list[str]], dict[str, t
     return fields, uploads
 
 
-def page(*, admin: bool = False) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+def path_with_query(request: Request) -> str:
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def page(
+    *, admin: bool = False, csrf: bool = True
+) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
     """Guard a signed-in page: session (idle timeout), 2FA completed, role checked on the server,
-    CSRF token on every POST."""
+    CSRF token on every POST. csrf=False only for a POST that comes from another origin and carries
+    its own proof, which the handler checks (the payment provider's signed token, bound to the session)."""
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(handler)
@@ -200,9 +232,9 @@ def page(*, admin: bool = False) -> Callable[[Handler], Callable[[Request], Awai
                         pop_flash=request.method == "GET",
                     )
             except auth.SessionMissing:
-                return redirect("/login")
+                return redirect(traits(labels.dialect).login_path)
             except auth.SessionExpired:
-                response = redirect("/login?expired=1")
+                response = redirect(traits(labels.dialect).expired_url(path_with_query(request)))
                 response.delete_cookie(auth.SESSION_COOKIE, path="/")
                 return response
             if session.stage != "active":
@@ -212,8 +244,10 @@ def page(*, admin: bool = False) -> Callable[[Handler], Callable[[Request], Awai
                 return ctx.render(
                     "message.html", {"title_key": "not_allowed_title", "text_key": "not_allowed_text"}, 403
                 )
-            if request.method == "POST" and not auth.csrf_ok(
-                portal.secret, "s:" + session.id, ctx.field("csrf")
+            if (
+                csrf
+                and request.method == "POST"
+                and not auth.csrf_ok(portal.secret, "s:" + session.id, ctx.field("csrf"))
             ):
                 return ctx.render("message.html", {"title_key": "csrf_title", "text_key": "csrf_text"}, 403)
             return handler(ctx)

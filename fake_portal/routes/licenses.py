@@ -1,5 +1,9 @@
 """The license and purchase page: catalogue, purchase summary, checkout, purchased-licenses table,
-upgrade and removal from the pool."""
+upgrade and removal from the pool.
+
+Checkout pays with the card on file in the English dialects (POST /licenses/pay). In fr-ca it frames
+the payment provider's card form and the provider sends the browser back to POST /licenses/pay/complete
+(payments.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +12,27 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .. import licensing
-from ..billing import PRICE_CENTS, TIERS, higher_tiers, money, month_days, remaining_days
+from .. import csp, licensing, payments
+from ..billing import PRICE_CENTS, TIERS, higher_tiers, month_days, remaining_days
 from ..rules import RuleViolation
 from ..web import Ctx, page, redirect
+
+
+def _hosted_payment(ctx: Ctx, cart: list[dict[str, Any]], total: int, now: float) -> dict[str, Any]:
+    """The provider's card form for this summary, as the checkout window frames it (fr-ca)."""
+    if not (ctx.site.hosted_payment and cart):
+        return {"payment_url": ""}
+    order = payments.order_token(
+        ctx.portal.merchant_key,
+        session=payments.session_tag(ctx.portal.secret, ctx.session.id),
+        lines=[(line["tier"], line["quantity"]) for line in cart],
+        amount_cents=total,
+        merchant=ctx.t("app_name"),
+        return_url=str(ctx.request.base_url).rstrip("/") + payments.COMPLETION_PATH,
+        now=now,
+    )
+    provider = ctx.portal.provider_url
+    return {"payment_url": payments.form_url(provider, order), "frame_origins": (csp.origin_of(provider),)}
 
 
 def _page_context(ctx: Ctx) -> dict[str, Any]:
@@ -26,20 +47,22 @@ def _page_context(ctx: Ctx) -> dict[str, Any]:
         ]
         holders = {tier: licensing.holders(tx, tier) for tier in TIERS[:-1]}
         card = tx.scalar("SELECT card FROM account WHERE id = 1") or ""
+        now = tx.now
     for line in cart:
         line["amount"] = PRICE_CENTS[line["tier"]] * line["quantity"]
+    total = sum(line["amount"] for line in cart)
     return {
         "nav": "licenses",
         "tiers": TIERS,
         "prices": PRICE_CENTS,
         "pool": pool,
         "cart": cart,
-        "cart_total": sum(line["amount"] for line in cart),
+        "cart_total": total,
         "holders": holders,
         "higher": {tier: higher_tiers(tier) for tier in TIERS},
-        "card": card,
+        "card": payments.card_on_file(ctx.t, card),
         "quote": None,
-    }
+    } | _hosted_payment(ctx, cart, total, now)
 
 
 @page(admin=True)
@@ -106,6 +129,22 @@ def pay(ctx: Ctx) -> Response:
     return redirect("/licenses")
 
 
+@page(admin=True, csrf=False)
+def complete_payment(ctx: Ctx) -> Response:
+    """The provider approved a card and sent the browser back here with its signed approval. The
+    approval is the proof this POST needs instead of the page's CSRF token: it verifies against the
+    merchant key, names an order made for this very session, and is accepted once (payments.redeem).
+    Then the purchase is committed exactly as the English "Pay" commits it."""
+    with ctx.change() as tx:
+        session = payments.session_tag(ctx.portal.secret, ctx.session.id)
+        paid = payments.redeem(tx, ctx.portal.merchant_key, ctx.field(payments.TOKEN_FIELD), session)
+        bought = licensing.purchase(tx, ctx.email, paid.lines)
+        tx.execute("DELETE FROM cart_lines WHERE session_id = ?", (ctx.session.id,))
+        for tier, quantity in bought:
+            ctx.flash(tx, "status", "lic_paid", qty=quantity, tier=tier)
+    return redirect("/licenses")
+
+
 @page(admin=True)
 def pay_upgrade(ctx: Ctx) -> Response:
     with ctx.change() as tx:
@@ -117,7 +156,7 @@ def pay_upgrade(ctx: Ctx) -> Response:
             qty=len(quote.emails),
             from_tier=quote.from_tier,
             to_tier=quote.to_tier,
-            amount=money(quote.amount_cents),
+            amount=ctx.site.amounts.in_text(quote.amount_cents),
         )
     return redirect("/licenses")
 
@@ -128,6 +167,8 @@ def remove_from_pool(ctx: Ctx) -> Response:
     with ctx.change() as tx:
         quantity = licensing.remove_from_pool(tx, ctx.email, tier, ctx.field("quantity"))
         ctx.flash(tx, "status", "lic_removed", qty=quantity, tier=tier)
+        if ctx.site.webforms:  # RegisterStartupScript: the result page also says it in an alert()
+            ctx.flash(tx, "startup_alert", "lic_removed_alert", qty=quantity, tier=tier)
     return redirect("/licenses")
 
 
@@ -138,5 +179,6 @@ ROUTES = [
     Route("/licenses/cart", add_line, methods=["POST"]),
     Route("/licenses/cart/remove", remove_line, methods=["POST"]),
     Route("/licenses/pay", pay, methods=["POST"]),
+    Route(payments.COMPLETION_PATH, complete_payment, methods=["POST"]),
     Route("/licenses/remove", remove_from_pool, methods=["POST"]),
 ]

@@ -1,15 +1,28 @@
-"""Sign-in: e-mail + captcha -> "check your email" -> link (same browser only) -> SMS code if 2FA."""
+"""Sign-in: e-mail + captcha -> "check your email" -> link (same browser only) -> SMS code if 2FA.
+
+The sign-in page is /login in the English dialects and /Connexion.aspx in fr-ca (an ASP.NET Forms
+authentication login page: an expired session lands on /Connexion.aspx?ReturnUrl=<the page>). Each
+dialect's other address sends there with the same query, so old links and bookmarks keep working.
+"""
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import auth, history, outbox
-from ..web import Portal, portal_of, read_form, redirect
+from ..dialects import Dialect, traits
+from ..web import Portal, path_with_query, portal_of, read_form, redirect
+
+ASPX_LOGIN = "/Connexion.aspx"
+
+
+def _site(portal: Portal) -> Dialect:
+    return traits(portal.runtime.dialect)
 
 
 def _set_cookie(response: Response, name: str, value: str) -> None:
@@ -51,10 +64,17 @@ def _login_form(
 
 async def login_page(request: Request) -> Response:
     portal = portal_of(request)
+    site = _site(portal)
+    if request.url.path != site.login_path:
+        if site.webforms:  # /login -> /Connexion.aspx, query kept
+            query = request.url.query
+            return redirect(site.login_path + (f"?{query}" if query else ""))
+        raise HTTPException(404)  # the English portal has no .aspx page
     client_id, is_new = _client_id(request)
     with portal.db.write() as tx:
         digits = auth.current_captcha(tx, client_id)
-    alerts = ("login_expired",) if request.query_params.get("expired") else ()
+    expired = request.query_params.get("expired") or (site.webforms and "ReturnUrl" in request.query_params)
+    alerts = ("login_expired",) if expired else ()
     statuses = ("login_signed_out",) if request.query_params.get("signed_out") else ()
     return _login_form(
         portal,
@@ -80,11 +100,14 @@ async def new_captcha(request: Request) -> Response:
     with portal.db.write() as tx:
         auth.issue_captcha(tx, client_id)
     email = (form.get("email") or [""])[0].strip()
-    return redirect("/login" + (f"?{urlencode({'email': email})}" if email else ""))
+    site = _site(portal)
+    return redirect(site.login_url(email=email) if email else site.login_path)
 
 
 async def submit_login(request: Request) -> Response:
     portal = portal_of(request)
+    if request.url.path == ASPX_LOGIN and not _site(portal).webforms:
+        raise HTTPException(404)
     labels = portal.runtime.labels()
     form, _ = await read_form(request)
     client_id = request.cookies.get(auth.CLIENT_COOKIE, "")
@@ -154,9 +177,9 @@ def _pending_session(portal: Portal, request: Request) -> auth.Session | Respons
                 tx, request.cookies.get(auth.SESSION_COOKIE), portal.runtime.session_ttl_s(), pop_flash=False
             )
     except auth.SessionMissing:
-        return redirect("/login")
+        return redirect(_site(portal).login_path)
     except auth.SessionExpired:
-        return redirect("/login?expired=1")
+        return redirect(_site(portal).expired_url(path_with_query(request)))
     if session.stage == "active":
         return redirect("/")
     return session
@@ -203,7 +226,7 @@ async def logout(request: Request) -> Response:
         return _form_expired(portal)
     with portal.db.write() as tx:
         auth.end_session(tx, sid)
-    response = redirect("/login?signed_out=1")
+    response = redirect(_site(portal).login_url(signed_out="1"))
     response.delete_cookie(auth.SESSION_COOKIE, path="/")
     return response
 
@@ -211,6 +234,8 @@ async def logout(request: Request) -> Response:
 ROUTES = [
     Route("/login", login_page, methods=["GET"]),
     Route("/login", submit_login, methods=["POST"]),
+    Route(ASPX_LOGIN, login_page, methods=["GET"]),
+    Route(ASPX_LOGIN, submit_login, methods=["POST"]),
     Route("/login/captcha", new_captcha, methods=["POST"]),
     Route("/login/sent", login_sent, methods=["GET"]),
     Route("/login/link/{token}", follow_link, methods=["GET"]),

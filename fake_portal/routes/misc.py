@@ -8,9 +8,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .. import history, licensing, outbox
+from .. import history, licensing, outbox, payments
 from ..billing import PRICE_CENTS, TIERS, monthly_bill_cents
 from ..directory import list_users
+from ..invoice import invoice_csv, invoice_filename
 from ..web import Ctx, page, portal_of
 
 
@@ -42,8 +43,22 @@ def billing(ctx: Ctx) -> Response:
             "prices": PRICE_CENTS,
             "bill": monthly_bill_cents(totals),
             "ledger": list(reversed(entries)),
-            "card": card,
+            "card": payments.card_on_file(ctx.t, card),
         },
+    )
+
+
+@page(admin=True)
+def invoice(ctx: Ctx) -> Response:
+    """This month's invoice as a CSV download (the billing page links it)."""
+    with ctx.portal.db.read() as tx:
+        totals = {tier: line.total for tier, line in licensing.pool(tx).items()}
+        month = tx.today
+    filename = invoice_filename(ctx.t, month)
+    return Response(
+        invoice_csv(ctx.t, ctx.site.amounts, totals),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
@@ -79,6 +94,7 @@ async def outbox_page(request: Request) -> Response:
 ROUTES = [
     Route("/", account, methods=["GET"]),
     Route("/billing", billing, methods=["GET"]),
+    Route("/billing/invoice.csv", invoice, methods=["GET"]),
     Route("/statistics", statistics, methods=["GET"]),
     Route("/roles", roles, methods=["GET"]),
     Route("/outbox", outbox_page, methods=["GET"]),

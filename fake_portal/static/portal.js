@@ -1,5 +1,6 @@
-/* The portal's only script: the Options menu, dialogs, multi-step sections and the shared user
-   windows. Click handling is delegated from document, so it works before the body has loaded. */
+/* The portal's script: the Options menu, dialogs, multi-step sections, the shared user windows and the
+   fr-ca payment frame (webforms.js adds the WebForms postback in fr-ca). Click handling is delegated
+   from document, so it works before the body has loaded. */
 (function () {
   "use strict";
 
@@ -68,7 +69,8 @@
     dialog.querySelectorAll("[data-fill='" + name + "']").forEach(function (el) { el.value = value; });
   }
 
-  function fillTierSelect(select, tiers, placeholder) {
+  // Options keep the canonical tier as value; the text is the dialect's name for it (Éco in fr-ca).
+  function fillTierSelect(select, tiers, placeholder, names) {
     select.textContent = "";
     var form = select.closest("form");
     var note = form.querySelector("[data-empty-note]");
@@ -82,11 +84,12 @@
     tiers.forEach(function (tier) {
       var option = document.createElement("option");
       option.value = tier;
-      option.textContent = tier;
+      option.textContent = names[tier] || tier;
       select.appendChild(option);
     });
     select.disabled = !tiers.length;
-    save.disabled = !tiers.length;
+    // An AutoPostBack select (fr-ca): the server enables Save once the choice has been posted back.
+    save.disabled = !tiers.length || select.hasAttribute("data-autopostback");
     note.hidden = tiers.length > 0;
   }
 
@@ -94,13 +97,15 @@
     var dialog = byId("manage-license-dialog");
     var tier = button.dataset.tier;
     var available = JSON.parse(dialog.dataset.available);
+    var names = dialog.dataset.tierNames ? JSON.parse(dialog.dataset.tierNames) : {};
     byId("ml-h").textContent = fillTemplate(dialog.dataset.title, { email: button.dataset.email });
-    dialog.querySelector("[data-current-text]").textContent = fillTemplate(dialog.dataset.current, { tier: tier });
+    dialog.querySelector("[data-current-text]").textContent =
+      fillTemplate(dialog.dataset.current, { tier: names[tier] || tier });
     dialog.querySelector("[data-holder-only]").hidden = !tier;
     dialog.querySelector("[data-nonholder-only]").hidden = !!tier;
     hideSteps(dialog);
-    fillTierSelect(byId("ml-new"), available.filter(function (t) { return t !== tier; }), dialog.dataset.choose);
-    fillTierSelect(byId("ml-assign"), available, dialog.dataset.choose);
+    fillTierSelect(byId("ml-new"), available.filter(function (t) { return t !== tier; }), dialog.dataset.choose, names);
+    fillTierSelect(byId("ml-assign"), available, dialog.dataset.choose, names);
     [dialog, byId("remove-license-dialog")].forEach(function (d) { setFields(d, "user-id", button.dataset.userId); });
     dialog.showModal();
   }
@@ -152,6 +157,17 @@
       event.preventDefault();
       openDialog(target.dataset.enterOpens);
     }
+  });
+
+  /* ---- fr-ca checkout: the provider's card form appears once the purchase is accepted ---- */
+  document.addEventListener("change", function (event) {
+    var box = event.target instanceof Element ? event.target.closest("[data-shows]") : null;
+    if (!box) { return; }
+    var frame = byId(box.dataset.shows);
+    if (!frame) { return; }
+    if (box.checked && !frame.getAttribute("src")) { frame.setAttribute("src", frame.dataset.src); }
+    frame.hidden = !box.checked;
+    document.querySelectorAll("[data-hint-for='" + frame.id + "']").forEach(function (hint) { hint.hidden = box.checked; });
   });
 
   document.addEventListener("submit", function (event) {
