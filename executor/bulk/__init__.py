@@ -1,7 +1,8 @@
 """Bulk runs: one runbook over the rows of a CSV, with a journal that makes every destructive
 operation exactly-once across crashes and resumes. The design is docs/bulk.md.
 
-rows.py          the CSV, validated whole before anything runs
+rows.py          the input (CSV or .xlsx), validated whole before anything runs; input_files.py reads
+                 its bytes (encodings, separators, sheets), input_problems.py positions problems
 journal.py       SQLite (WAL): rows, operations (intent / outcome), events; crash.py: test crash points
 rundir.py        the run folder and run.json (hashes of the runbooks and the input, the plan hash)
 outcomes.py      pure: an operation whose outcome is unknown + the portal's state -> done / not done / attention

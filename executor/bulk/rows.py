@@ -1,18 +1,23 @@
-"""The input CSV: read and validated whole before anything runs.
+"""The bulk input: read and validated whole before anything runs.
 
-Each data row is one job; its columns are the runbook's params. Every problem in the file is
-collected (encoding, header, each row's values, duplicates) and reported at once as
-`file:line:column: message` with a hint, so an operator fixes the file in one go; the CLI exits 2
-and the portal is never contacted.
+Each data row is one job; the columns named after the runbook's params give its params. Every
+problem in the file is collected (encoding, header, each row's values, duplicates) and reported
+at once as `file:line:column: message` with a hint (a workbook: `file.xlsx:Sheet!B3: ...`), so an
+operator fixes the file in one go; the CLI exits 2 and the portal is never contacted.
 
 Conventions (docs/bulk.md):
-- UTF-8 without a byte-order mark. A BOM is refused rather than skipped: the spreadsheet that wrote
-  it may also have changed separators or quoting, and a silent fix hides that.
-- Row numbers count data rows (1 = the first line after the header), as the portal's import does;
-  the line number in the file is given too. Blank lines are skipped.
+- The file is what a spreadsheet writes (input_files.py): CSV in UTF-8 with or without BOM, or
+  Windows-1252 (a warning), separated by `,`, `;` or tabs, CRLF or LF; or an .xlsx sheet.
+- Row numbers count data rows (1 = the first non-blank row after the header), as the portal's
+  import does; the line (a sheet's row) is given too. Blank lines and empty rows are skipped.
 - Emails are compared and passed on in lower case (the portal stores them so).
 - A column `email` stands for the runbook's only email param (`email,target_tier` for
   `downgrade_license`, whose param is `user_email`).
+- A column that names no param is an *extra* column (a name, a department): kept in results.csv
+  beside its row, otherwise ignored, and listed in one note. Unless its name is close to a param
+  the file does not give (`mail` when there is no email column, `target_teir`): that is taken for
+  a typo, an error with "did you mean". Close to a param that another column gives
+  (`current_tier` beside `target_tier`), it cannot stand for it: it is extra.
 """
 
 from __future__ import annotations
@@ -20,44 +25,30 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Mapping, Sequence
+import re
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from executor.bulk.input_files import Record, Table, read_table
+from executor.bulk.input_problems import InputError, RowProblem
 from executor.load.param_values import ParamValueError, coerce
-from executor.load.suggest import did_you_mean
+from executor.load.suggest import closest, quoted_list
 from executor.model.runbook import Param, ParamType, Runbook
 
-BOM = b"\xef\xbb\xbf"
+__all__ = ["EMAIL_ALIAS", "InputError", "InputRow", "RowProblem", "RowSet", "read_rows"]
+
 EMAIL_ALIAS = "email"
 MAX_ROWS = 100_000
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    message: str
-    hint: str | None = None
-    line: int | None = None  # line in the file, 1-based
-    column: int | None = None  # 1-based
-    row: int | None = None  # data row number
-
-    def render(self, path: str) -> str:
-        where = path
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
-        text = f"{where}: {'row ' + str(self.row) + ': ' if self.row is not None else ''}{self.message}"
-        return text + (f"\n    hint: {self.hint}" if self.hint else "")
-
-
 @dataclass(frozen=True)
 class InputRow:
     number: int  # 1 = the first data row
-    line: int
+    line: int  # the line in a CSV, the row number in a sheet
     params: Mapping[str, Any]  # coerced, by param name
     key: str  # short and unique: folder names, the ledger, progress
+    extra: tuple[str, ...] = ()  # the cells of RowSet.extra_columns, as read
 
     def label(self) -> str:
         return f"row {self.number} ({self.key})"
@@ -66,71 +57,21 @@ class InputRow:
 @dataclass(frozen=True)
 class RowSet:
     path: Path
-    sha256: str
+    sha256: str  # of the file's bytes as given (resume compares the original and the run's copy with it)
     columns: tuple[str, ...]  # param names, in the file's order
     rows: tuple[InputRow, ...]
-    text: str = field(repr=False, default="")  # the decoded file, copied into the run folder
+    # What was read, as a UTF-8 CSV (',' and LF; header and data rows, extra columns too): what a
+    # workbook or a Windows-1252 file said, in the form every tool reads. Reading it again gives
+    # the same rows.
+    text: str = field(repr=False, default="")
+    extra_columns: tuple[str, ...] = ()  # columns that name no param, in the file's order
+    notices: tuple[RowProblem, ...] = ()  # warnings and notes (also passed to `notify`)
+    sheet: str | None = None  # the sheet read, for a workbook
 
 
-class InputError(Exception):
-    """The file is not usable; `problems` lists everything wrong with it."""
-
-    def __init__(self, path: Path, problems: Sequence[RowProblem]) -> None:
-        self.path = path
-        self.problems = list(problems)
-        super().__init__(f"{path}: {len(self.problems)} problem(s)")
-
-    def render(self) -> str:
-        lines = [p.render(str(self.path)) for p in self.problems]
-        count = len(self.problems)
-        lines.append(f"{count} problem{'s' if count != 1 else ''} in {self.path}; nothing was run")
-        return "\n".join(lines)
-
-
-# --- decoding -------------------------------------------------------------------------------------
-
-
-def _line_of(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, offset) + 1
-
-
-def decode(data: bytes, problems: list[RowProblem]) -> str | None:
-    """The text, or None when there is nothing sensible to read (problems say why)."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        problems.append(
-            RowProblem(
-                "the file is UTF-16 encoded",
-                "save it as CSV UTF-8 (comma delimited), without a byte-order mark",
-                line=1,
-            )
-        )
-        return None
-    if data.startswith(BOM):
-        problems.append(
-            RowProblem(
-                "the file starts with a byte-order mark (BOM)",
-                "save it as UTF-8 without BOM (a spreadsheet's 'CSV UTF-8' adds one; most editors can remove it)",
-                line=1,
-                column=1,
-            )
-        )
-        data = data[len(BOM) :]
-    if b"\x00" in data:
-        where = _line_of(data, data.index(b"\x00"))
-        problems.append(RowProblem("the file holds NUL bytes: it is not a text file", line=where))
-        return None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        problems.append(
-            RowProblem(
-                f"the file is not valid UTF-8 (byte 0x{data[err.start]:02x})",
-                "save it as UTF-8; the file may be in Latin-1/Windows-1252",
-                line=_line_of(data, err.start),
-            )
-        )
-        # Go on with the readable part, so the other problems are reported too.
-        return data.decode("utf-8", errors="replace")
+def show_notice(text: str) -> None:
+    """The default `notify`: the operator reads warnings where the problems would have been."""
+    print(text, file=sys.stderr)
 
 
 # --- columns --------------------------------------------------------------------------------------
@@ -149,68 +90,130 @@ def _column_param(name: str, runbook: Runbook) -> Param | None:
     return param
 
 
+def _squashed(name: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", name.lower())
+
+
+def _typo_of(name: str, missing: Sequence[Param], runbook: Runbook) -> list[tuple[str, Param]]:
+    """The missing params `name` probably meant: close in spelling (suggest.closest), or one name
+    holding the other (`tier` / `target_tier`, `email_address` / `email`)."""
+    choices: dict[str, Param] = {p.name: p for p in missing}
+    alias = _column_param(EMAIL_ALIAS, runbook)
+    if alias is not None and alias in missing:
+        choices.setdefault(EMAIL_ALIAS, alias)
+    word = _squashed(name)
+
+    def holds(choice: str) -> bool:
+        short, long = sorted((word, _squashed(choice)), key=len)
+        return len(short) >= 3 and short in long
+
+    found = [*closest(name, choices), *(c for c in choices if holds(c))]
+    return [(c, choices[c]) for c in dict.fromkeys(found)][:3]
+
+
+@dataclass(frozen=True)
+class _Columns:
+    params: dict[int, Param]  # cell index -> param
+    extras: dict[int, str]  # cell index -> column name
+
+
 def _check_header(
-    header: list[str], runbook: Runbook, fixed: Mapping[str, Any], problems: list[RowProblem]
-) -> dict[int, Param]:
-    """Column index -> param, for the columns that name one."""
-    by_index: dict[int, Param] = {}
+    header: Record,
+    body: Sequence[Record],
+    table: Table,
+    runbook: Runbook,
+    fixed: Mapping[str, Any],
+    problems: list[RowProblem],
+) -> _Columns:
+    params: dict[int, Param] = {}
     seen: dict[str, int] = {}
+    unknown: list[tuple[int, str]] = []
     declared = [p.name for p in runbook.params]
-    if len(header) == 1 and any(sep in header[0] for sep in (";", "\t", "|")):
-        sep = next(s for s in (";", "\t", "|") if s in header[0])
+    line = header.line
+    if table.delimiter is not None and len(header.cells) == 1 and "|" in header.cells[0]:
         problems.append(
-            RowProblem(
-                f"one column named {header[0]!r}: the file is not comma-separated",
-                f"separate the columns with ',' not {sep!r}",
-                line=1,
-                column=1,
+            table.problem(
+                f"one column named {header.cells[0]!r}: columns are separated by ',', ';' or a tab",
+                "separate the columns with ',' (or ';', or a tab), not '|'",
+                line,
+                1,
             )
         )
-        return by_index
-    for index, raw in enumerate(header):
+        return _Columns({}, {})
+    for index, raw in enumerate(header.cells):
         name = raw.strip()
         col = index + 1
+        if index in header.refused:
+            message, hint = header.refused[index]
+            problems.append(table.problem(message, hint, line, col))
+            continue
         if not name:
-            hint = f"name it after a param: {', '.join(declared)}"
-            problems.append(RowProblem("a column has no name", hint, 1, col))
+            # Excel saves a column it once held (or a trailing separator) as an empty one: harmless.
+            if any(index < len(r.cells) and (r.cells[index].strip() or index in r.refused) for r in body):
+                hint = f"name it: after a param ({', '.join(declared)}), or anything else to keep it aside"
+                problems.append(table.problem("a column has no name", hint, line, col))
             continue
         param = _column_param(name, runbook)
         if param is None:
-            names = [*declared, *([EMAIL_ALIAS] if _column_param(EMAIL_ALIAS, runbook) else [])]
-            hint = did_you_mean(name, names) or f"{runbook.name} takes {', '.join(declared) or 'no params'}"
-            problems.append(RowProblem(f"unknown column {name!r}", hint, 1, col))
+            unknown.append((index, name))
             continue
         if param.name in seen:
             twice = f"column {name!r} appears twice (columns {seen[param.name]} and {col})"
-            problems.append(RowProblem(twice, None, 1, col))
+            problems.append(table.problem(twice, None, line, col))
             continue
         if param.name in fixed:
             problems.append(
-                RowProblem(f"{param.name!r} is both a column and a --param", "give it in one place", 1, col)
+                table.problem(
+                    f"{param.name!r} is both a column and a --param", "give it in one place", line, col
+                )
             )
             continue
         seen[param.name] = col
-        by_index[index] = param
-    for param in runbook.params:
-        if param.name in seen or param.name in fixed:
+        params[index] = param
+    missing = [p for p in runbook.params if p.name not in seen and p.name not in fixed]
+    meant: set[str] = set()
+    extras: dict[int, str] = {}
+    for index, name in unknown:
+        guesses = _typo_of(name, missing, runbook)
+        if not guesses:
+            extras[index] = name
+            continue
+        meant |= {p.name for _, p in guesses}
+        why = "a name this close to a missing param's is taken for a typo"
+        hint = f"did you mean {quoted_list(c for c, _ in guesses)}? ({why})"
+        problems.append(table.problem(f"unknown column {name!r}", hint, line, index + 1))
+    for param in missing:
+        if param.name in meant:  # the typo's "did you mean" says it already
             continue
         if param.required and param.default is None and param.env is None:
             alias = EMAIL_ALIAS if _column_param(EMAIL_ALIAS, runbook) is param else None
-            example = ",".join([*(raw.strip() for raw in header if raw.strip()), alias or param.name])
+            if table.delimiter in (",", ";"):
+                names = [*(raw.strip() for raw in header.cells if raw.strip()), alias or param.name]
+                hint = f"add it to the header, e.g. {table.delimiter.join(names)}"
+            else:  # a tab in an example is invisible; a workbook has no separator
+                hint = f"add a column named {alias or param.name!r} to the header"
             problems.append(
-                RowProblem(
+                table.problem(
                     f"missing column {param.name!r} ({param.type.value}, required by {runbook.name})",
-                    f"add it to the header, e.g. {example}",
-                    line=1,
+                    hint,
+                    line,
                 )
             )
-    return by_index
+    return _Columns(params, extras)
+
+
+def _extras_note(names: Sequence[str], runbook: Runbook, table: Table, line: int) -> RowProblem:
+    listed = ", ".join(names)
+    what = f"columns {listed} are not params" if len(names) > 1 else f"column {listed} is not a param"
+    return table.problem(
+        f"{what} of {runbook.name}: kept in results.csv, otherwise ignored", line=line, level="note"
+    )
 
 
 # --- rows -----------------------------------------------------------------------------------------
 
 
-def _key_param(runbook: Runbook, columns: Mapping[int, Param]) -> Param | None:
+def _key_param(columns: Mapping[int, Param]) -> Param | None:
     """The column that identifies a row: the first email column, else none (the whole row)."""
     return next((p for p in columns.values() if p.type is ParamType.EMAIL), None)
 
@@ -227,72 +230,114 @@ def _coerce_cell(param: Param, raw: str) -> Any:
     return coerce(param, value)
 
 
-def read_rows(path: Path, runbook: Runbook, fixed: Mapping[str, Any] | None = None) -> RowSet:
-    """Validate the whole file against the runbook's params; raise InputError listing every problem."""
+def _as_csv(records: Sequence[Record]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for record in records:
+        writer.writerow(record.cells)
+    return out.getvalue()
+
+
+def read_rows(
+    path: Path,
+    runbook: Runbook,
+    fixed: Mapping[str, Any] | None = None,
+    *,
+    sheet: str | None = None,
+    notify: Callable[[str], None] | None = show_notice,
+) -> RowSet:
+    """Validate the whole file (CSV or .xlsx) against the runbook's params.
+
+    `fixed`: `--param` values, the same for every row;
+    `sheet`: a workbook's sheet (default: the first).
+    Returns the RowSet: the rows in file order (params coerced, extra cells as read), the param
+    and extra column names, the sha256 of the bytes, the normalised text, the notices; each
+    notice is also passed to `notify`, rendered (`users.csv:2: warning: ...`).
+    Raises InputError listing every problem (and the notices, not passed to `notify`) otherwise.
+    """
     fixed = dict(fixed or {})
     problems: list[RowProblem] = []
+    notices: list[RowProblem] = []
     try:
         data = path.read_bytes()
     except OSError as err:
         raise InputError(path, [RowProblem(f"cannot read the file: {err.strerror or err}")]) from None
     digest = hashlib.sha256(data).hexdigest()
-    text = decode(data, problems)
-    if text is None:
-        raise InputError(path, problems)
-    if not text.strip():
-        header_hint = ",".join(p.name for p in runbook.params if p.required and p.default is None)
-        problems.append(
-            RowProblem("the file is empty", f"the first line names the columns, e.g. {header_hint}", line=1)
-        )
-        raise InputError(path, problems)
+    table = read_table(
+        data, problems, notices, sheet=sheet, is_param=lambda name: _column_param(name, runbook) is not None
+    )
+    if table is None:
+        raise InputError(path, problems, notices)
+    if not table.records:
+        names = [p.name for p in runbook.params if p.required and p.default is None]
+        if table.sheet is None:
+            problems.append(
+                table.problem(
+                    "the file is empty", f"the first line names the columns, e.g. {','.join(names)}", 1
+                )
+            )
+        else:
+            empty = f"the sheet {table.sheet!r} is empty"
+            problems.append(table.problem(empty, f"the first row names the columns: {', '.join(names)}", 1))
+        raise InputError(path, problems, notices)
 
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        records = [(reader.line_num, rec) for rec in reader]
-    except csv.Error as err:
-        problems.append(RowProblem(f"the CSV cannot be parsed: {err}", "check the quotes", line=reader.line_num))
-        raise InputError(path, problems) from None
-    records = [(line, rec) for line, rec in records if any(cell.strip() for cell in rec)]
-    header_line, header = records[0]
-    columns = _check_header(header, runbook, fixed, problems)
-    body = records[1:]
+    header, body = table.records[0], table.records[1:]
+    columns = _check_header(header, body, table, runbook, fixed, problems)
+    extras = columns.extras
+    if extras:
+        notices.append(_extras_note(list(extras.values()), runbook, table, header.line))
     if not body:
-        problems.append(RowProblem("the file has a header but no data rows", None, line=header_line + 1))
+        problems.append(table.problem("the file has a header but no data rows", None, header.line + 1))
     if len(body) > MAX_ROWS:
-        problems.append(RowProblem(f"{len(body)} rows: more than {MAX_ROWS}", "split the file"))
+        problems.append(table.problem(f"{len(body)} rows: more than {MAX_ROWS}", "split the file"))
 
-    key_param = _key_param(runbook, columns)
-    key_column = next((i + 1 for i, p in columns.items() if p is key_param), None)
+    key_param = _key_param(columns.params)
+    key_column = next((i + 1 for i, p in columns.params.items() if p is key_param), None)
     rows: list[InputRow] = []
     by_key: dict[str, int] = {}
     by_content: dict[tuple[Any, ...], int] = {}
-    for number, (line, record) in enumerate(body, start=1):
-        if len(record) != len(header):
+    for number, record in enumerate(body, start=1):
+        line = record.line
+        if len(record.cells) != len(header.cells):
             problems.append(
-                RowProblem(f"expected {len(header)} columns, found {len(record)}", None, line, None, number)
+                table.problem(
+                    f"expected {len(header.cells)} columns, found {len(record.cells)}",
+                    None,
+                    line,
+                    None,
+                    number,
+                )
             )
             continue
-        params: dict[str, Any] = dict(fixed)
         ok = True
-        for index, param in columns.items():
+        for index, (message, hint) in sorted(record.refused.items()):
+            if index in columns.params or index in extras:
+                problems.append(table.problem(message, hint, line, index + 1, number))
+                ok = False
+        params: dict[str, Any] = dict(fixed)
+        for index, param in columns.params.items():
+            if index in record.refused:
+                continue
             try:
-                params[param.name] = _coerce_cell(param, record[index])
+                params[param.name] = _coerce_cell(param, record.cells[index])
             except ParamValueError as err:
-                problems.append(RowProblem(err.message, err.hint, line, index + 1, number))
+                problems.append(table.problem(err.message, err.hint, line, index + 1, number))
                 ok = False
         if not ok:
             continue
         content = tuple(sorted((k, str(v)) for k, v in params.items()))
         if content in by_content:
             problems.append(
-                RowProblem(f"same as row {by_content[content]}", "remove the duplicate", line, None, number)
+                table.problem(
+                    f"same as row {by_content[content]}", "remove the duplicate", line, None, number
+                )
             )
             continue
         by_content[content] = number
         key = str(params[key_param.name]) if key_param is not None else f"row{number}"
         if key_param is not None and key in by_key:
             problems.append(
-                RowProblem(
+                table.problem(
                     f"{key} is already in row {by_key[key]}",
                     "one row per " + key_param.name + ": two rows for one user would fight",
                     line,
@@ -302,11 +347,23 @@ def read_rows(path: Path, runbook: Runbook, fixed: Mapping[str, Any] | None = No
             )
             continue
         by_key[key] = number
-        rows.append(InputRow(number=number, line=line, params=params, key=key))
+        extra = tuple(record.cells[i] for i in extras)
+        rows.append(InputRow(number=number, line=line, params=params, key=key, extra=extra))
     if problems:
-        raise InputError(path, problems)
-    names = tuple(p.name for p in columns.values())
-    return RowSet(path=path, sha256=digest, columns=names, rows=tuple(rows), text=text)
+        raise InputError(path, problems, notices)
+    if notify is not None:
+        for notice in notices:
+            notify(notice.render(str(path)))
+    return RowSet(
+        path=path,
+        sha256=digest,
+        columns=tuple(p.name for p in columns.params.values()),
+        rows=tuple(rows),
+        text=_as_csv(table.records),
+        extra_columns=tuple(extras.values()),
+        notices=tuple(notices),
+        sheet=table.sheet,
+    )
 
 
 def sha256_file(path: Path) -> str:

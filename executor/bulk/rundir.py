@@ -37,6 +37,7 @@ class RunInfo:
     workers: int
     runbooks: dict[str, str] = field(default_factory=dict)  # other runbooks the strategy uses: path -> sha256
     params: dict[str, Any] = field(default_factory=dict)  # --param values given for every row (redacted)
+    sheet: str | None = None  # the .xlsx input's sheet that was read
     plan_hash: str = ""
     login_as: str | None = None
     auth_state: str | None = None

@@ -56,6 +56,7 @@ class BulkRequest:
     input: Path
     base_url: str
     params: dict[str, Any] = field(default_factory=dict)  # --param: the same for every row
+    sheet: str | None = None  # an .xlsx input's sheet (default: the first)
     settings: BulkSettings = BulkSettings()
     dry_run: bool = False
     strategy: str | None = None  # aggregate | per-row; None: aggregate when the runbook has one
@@ -103,7 +104,7 @@ def prepare(req: BulkRequest, input_path: Path | None = None) -> Prepared | int:
         _err(f"error: --strategy aggregate: {runbook.name} has no aggregate strategy (use per-row)")
         return EXIT_INVALID
     try:
-        rowset = read_rows(input_path or req.input, runbook, req.params)
+        rowset = read_rows(input_path or req.input, runbook, req.params, sheet=req.sheet)
     except InputError as err:
         _err(err.render())
         return EXIT_INVALID
@@ -501,6 +502,7 @@ def _run_info(req: BulkRequest, prep: Prepared) -> RunInfo:
         workers=s.workers,
         runbooks=others,
         params={k: (MASK if k in secret else v) for k, v in req.params.items()},
+        sheet=req.sheet,
         login_as=req.login_as,
         auth_state=str(req.auth_state) if req.auth_state else None,
         options={
@@ -541,6 +543,7 @@ def resume_bulk(run_dir: Path, req: BulkRequest) -> int:
     req.input = Path(info.input)
     req.base_url = req.base_url or info.base_url
     req.params = dict(info.params)
+    req.sheet = info.sheet  # the same sheet as the first session read: other rows otherwise
     req.strategy = info.strategy
     req.login_as = req.login_as or info.login_as
     if req.auth_state is None and info.auth_state:

@@ -22,6 +22,13 @@ def _rate(text: str) -> float:
     return value
 
 
+INPUT_HELP = (
+    "one job per row; columns named after the runbook's params give its params, other columns are kept "
+    "in results.csv. A CSV (UTF-8 with or without BOM, or Windows-1252 with a warning; ',', ';' or tab; "
+    "CRLF or LF) or an .xlsx workbook (values, not formulas; the first sheet, or --sheet). docs/bulk.md"
+)
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -32,7 +39,8 @@ def _positive(text: str) -> int:
 def add_bulk_options(p: argparse.ArgumentParser, *, resume: bool = False) -> None:
     g = p.add_argument_group("bulk runs")
     if not resume:
-        g.add_argument("--input", type=Path, metavar="CSV", help="one job per row; the columns are the runbook's params")
+        g.add_argument("--input", type=Path, metavar="FILE", help=INPUT_HELP)
+        g.add_argument("--sheet", metavar="NAME", help="the sheet of an .xlsx --input (default: the first)")
         g.add_argument(
             "--strategy",
             choices=["aggregate", "per-row"],
@@ -59,7 +67,8 @@ def bulk_request(args: argparse.Namespace, *, runbook: Path, dry_run: bool, para
         runbook=runbook,
         input=getattr(args, "input", None) or Path(),
         base_url=getattr(args, "base_url", None) or "",
-        params=params,
+        params=dict(params),
+        sheet=getattr(args, "sheet", None),
         settings=BulkSettings(
             workers=args.workers,
             canary=getattr(args, "canary", 0),

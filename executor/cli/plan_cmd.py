@@ -56,7 +56,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     add_selectors_option(p)
     bulk = p.add_argument_group("a bulk plan (--input): reads the portal, changes nothing")
-    bulk.add_argument("--input", type=Path, metavar="CSV", help="plan a bulk run of these rows (needs --base-url)")
+    bulk.add_argument(
+        "--input",
+        type=Path,
+        metavar="FILE",
+        help="plan a bulk run of these rows (needs --base-url): a CSV or an .xlsx, as for `run --input`",
+    )
+    bulk.add_argument("--sheet", metavar="NAME", help="the sheet of an .xlsx --input (default: the first)")
     bulk.add_argument("--base-url", metavar="URL", help="the portal to read")
     bulk.add_argument("--workers", type=int, default=1, metavar="N")
     bulk.add_argument("--strategy", choices=["aggregate", "per-row"])

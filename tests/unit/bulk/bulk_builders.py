@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+from openpyxl import Workbook
 
 from executor.bulk.journal import OpRecord
 from executor.bulk.portal_state import PoolLine, PortalState
@@ -54,3 +58,23 @@ def op(kind: str, outcome: str | None = "done", **fields: Any) -> OpRecord:
         outcome_at=None,
         verified=False,
     )
+
+
+HEADER = ["email", "target_tier", "name", "department"]
+ROWS = [  # input rows: those of csv/extra_columns.csv, excel_utf8.csv and excel_windows1252.csv
+    ["user01@acme.example", "Eco", "Benoît Lefèvre", "Comptabilité"],
+    ["user02@acme.example", "Advanced", "Hélène Dubois", "R&D"],
+    ["USER03@acme.example", "Eco", "Zoë Martin", "Ventes"],
+]
+
+
+def workbook(path: Path, sheets: dict[str, Sequence[Sequence[Any]]]) -> Path:
+    """An .xlsx at `path` with these sheets (title -> rows), in this order."""
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(list(row))
+    book.save(path)
+    return path
