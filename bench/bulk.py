@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from executor.browser import BrowserSettings, open_browser  # noqa: E402 - after the path tweak
-from executor.capture import Capturer  # noqa: E402
+from executor.engine.evidence import Capturer  # noqa: E402
 from executor.engine import EngineOptions  # noqa: E402
 from executor.events import Bus  # noqa: E402
 from executor.run_api import run_plan  # noqa: E402

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from executor.browser import BrowserSettings, open_browser
-from executor.capture import Capturer, CaptureSettings
+from executor.engine.evidence import Capturer, CaptureSettings
 from executor.engine import EngineOptions
 from executor.events import Bus
 from executor.model.catalogue import Candidate, Catalogue, CatalogueEntry, CataloguePage, TextMatch

@@ -66,9 +66,29 @@ class AssertionResult:
 
 @dataclass(frozen=True)
 class Artifact:
-    kind: Literal["screenshot", "html", "aria", "trace", "extra"]
+    kind: Literal["screenshot", "html", "aria", "trace", "extra", "download"]
     path: str  # absolute path on disk
     label: str = ""
+    size: int | None = None  # bytes (downloads)
+    sha256: str | None = None  # downloads
+
+
+@dataclass(frozen=True)
+class DialogSeen:
+    """A native dialog (alert, confirm, prompt, beforeunload) and how the engine answered it."""
+
+    type: str
+    message: str
+    answer: Literal["accepted", "dismissed"]
+    declared: bool  # the step declared it (`dialog:`); an undeclared one fails the step
+    prompt: str | None = None  # the text typed into a prompt (redacted when secret)
+    note: str = ""  # why it was dismissed: "not declared", "dry run", "message did not match ..."
+
+    def describe(self) -> str:
+        text = f"{self.type} {self.message!r} {self.answer}"
+        if self.prompt is not None:
+            text += f" with {self.prompt!r}"
+        return text + (f" ({self.note})" if self.note else "")
 
 
 @dataclass(frozen=True)
@@ -159,6 +179,8 @@ class StepFinished:
     attempts: int = 1
     destructive: bool = False
     notes: tuple[str, ...] = ()
+    dialogs: tuple[DialogSeen, ...] = ()  # native dialogs raised while the step ran, and the answers
+    rounds: int | None = None  # `repeat`: the rounds its steps ran
     at: float = field(default_factory=now)
 
     @property
@@ -187,7 +209,16 @@ class JobFinished:
     artifacts: tuple[Artifact, ...] = ()  # job-level: the trace
     artifacts_dir: str = ""
     done: str | None = None  # a `done` step ended the job early: its message
+    # A failed job's destructive steps that went through, or may have ("'Pay' was performed"):
+    # the portal changed (money moved) before the failure, so running again is not safe blindly.
+    performed: tuple[str, ...] = ()
     at: float = field(default_factory=now)
+
+    def performed_warning(self) -> str | None:
+        """The plain words a person must read before running the job again."""
+        if not self.performed:
+            return None
+        return f"{'; '.join(self.performed)}; the check after it failed: look at the portal before running again"
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from executor.load.suggest import did_you_mean
 from executor.model.base import Frozen, SourceSpan
 from executor.model.catalogue import Catalogue
 from executor.model.plan import Plan, PlannedStep
-from executor.model.runbook import Condition, FillArgs, Runbook, Step, UseArgs
+from executor.model.runbook import Condition, FillArgs, RepeatArgs, Runbook, Step, UseArgs
 from executor.plan_view import describe_plan, plan_table
 
 T = TypeVar("T")
@@ -179,11 +179,28 @@ class _Planner:
         when, runtime, skip = self.when(step, scope, step_id)
         if skip is not None:
             return PlannedStep(step=step.model_copy(update={"when": None}), skip_reason=skip, **base)
+        if isinstance(step.args, RepeatArgs):
+            return self.repeat(step, when, runtime, scope, step_id, base)
         evaluated, later = self.walk(step.model_copy(update={"when": None}), scope, step.source, step_id)
         evaluated = evaluated.model_copy(update={"when": when})
         if isinstance(step.args, UseArgs):
             return self.use(step, evaluated, scope, step_id, base, runtime or later)
         return PlannedStep(step=evaluated, needs_runtime=runtime or later, **base)
+
+    def repeat(
+        self, step: Step, when: Condition | None, runtime: bool, scope: _Scope, step_id: str, base: dict[str, Any]
+    ) -> PlannedStep:
+        """A loop's body is planned once, as its children (each round runs them again); the step
+        itself keeps only its condition, so a round's templates are rendered when it runs."""
+        assert isinstance(step.args, RepeatArgs)
+        body = step.args.steps
+        shell = step.model_copy(update={"when": None, "args": step.args.model_copy(update={"steps": ()})})
+        evaluated, later = self.walk(shell, scope, step.source, step_id)
+        evaluated = evaluated.model_copy(
+            update={"when": when, "args": evaluated.args.model_copy(update={"steps": body})}
+        )
+        children = tuple(self.step(child, scope, f"{step_id}.{i}") for i, child in enumerate(body, start=1))
+        return PlannedStep(step=evaluated, needs_runtime=runtime or later, children=children, **base)
 
     def when(self, step: Step, scope: _Scope, step_id: str) -> tuple[Condition | None, bool, str | None]:
         """(the condition left for the engine, whether it needs run-time values, a skip reason)."""
@@ -300,6 +317,8 @@ def _render_all(value: T, ctx: Mapping[str, Any]) -> T:
         for name in type(value).model_fields:
             if name in ("source", "when") or _evaluated_not_rendered(value, name):
                 continue
+            if isinstance(value, RepeatArgs) and name == "steps":
+                continue  # a loop's body is rendered round by round, as its own steps run
             old = getattr(value, name)
             new = _render_all(old, ctx)
             if new is not old:

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 from playwright.async_api import Browser, BrowserContext, Page
 
 from executor.browser import BrowserSettings, chromium_flags, launch_args, open_browser
-from executor.engine import EngineOptions, Job, JobResult, SessionExpired, login_page_expired
+from executor.engine import EngineOptions, Job, JobResult, SessionExpired
 from executor.events import Bus, JobStatus, RunFinished, RunStarted
 from executor.model.catalogue import Catalogue
 from executor.model.plan import Plan
@@ -43,7 +43,6 @@ __all__ = [
     "EngineOptions",
     "JobResult",
     "SessionExpired",
-    "login_page_expired",
     "merged_launch_args",
     "run_plan",
     "run_plans",

@@ -6,7 +6,16 @@ module of its domain (and its args model in `executor.model.runbook.ACTION_ARGS`
 
 from __future__ import annotations
 
-from executor.actions import assertions, capture, data, flow, interact, navigate  # noqa: F401 - registers
+from executor.actions import (  # noqa: F401 - importing registers the actions
+    assertions,
+    data,
+    downloads,
+    flow,
+    interact,
+    navigate,
+    screenshot,
+    tabs,
+)
 from executor.actions.base import REGISTRY, ActionError, ActionSpec, StepContext, action
 
 

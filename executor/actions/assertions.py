@@ -6,9 +6,11 @@ Each kind is a small function registered in `KINDS`; `check` runs one and return
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import expect
@@ -17,8 +19,10 @@ from executor.actions.base import StepContext, action
 from executor.actions.navigate import join_url
 from executor.errors import actual_value, summarize
 from executor.events import AssertionResult, LocatorMatch
-from executor.locate import LocatorError, LocatorNotFound, Mode, Resolution
-from executor.model.runbook import Assertion, NoArgs
+from executor.engine.locate import LocatorError, LocatorNotFound, Mode, Resolution, ScopeNotFound
+from executor.engine.wording import WordingError, text_pattern, value_pattern
+from executor.model.runbook import Assertion, Matcher, NoArgs, TextRef
+from executor.numbers import NumberError, number_text, parse_number
 
 
 @action("expect", changes_state=False)
@@ -73,19 +77,36 @@ async def _state(ctx: StepContext, a: Assertion, timeout_ms: float) -> Resolutio
 @kind("hidden")
 async def _hidden(ctx: StepContext, a: Assertion, timeout_ms: float) -> Resolution | None:
     assert a.target is not None
-    # One look: absent is hidden, no need to wait for the catalogue to find it.
-    res = await _probe(ctx, a)
+    # One look: absent is hidden, no need to wait for the catalogue to find it (but its scope
+    # must be there: absence inside a region that is gone proves nothing).
+    res = await _probe(ctx, a, scope_timeout_ms=timeout_ms)
     if res is not None:
         await expect(res.locator).to_be_hidden(timeout=timeout_ms)
     return res
 
 
-async def _probe(ctx: StepContext, a: Assertion, mode: Mode = "strict") -> Resolution | None:
+async def _probe(
+    ctx: StepContext, a: Assertion, mode: Mode = "strict", *, scope_timeout_ms: float | None = None
+) -> Resolution | None:
     assert a.target is not None
     try:
-        return await ctx.resolve(a.target, wait=False, mode=mode)
+        return await ctx.resolve(a.target, wait=False, mode=mode, scope_timeout_ms=scope_timeout_ms)
     except LocatorNotFound:
         return None
+
+
+def _wording(ctx: StepContext, a: Assertion, expected: Matcher, *, whole: bool) -> str | re.Pattern[str]:
+    """What the page must show: the runbook's string, any wording of a catalogue text, or (for an
+    entry that shows a value set) any label of the canonical value the runbook names."""
+    if isinstance(expected, TextRef):
+        return text_pattern(ctx.catalogue, expected, whole=whole)
+    entry = ctx.catalogue.entries.get(a.target.entry) if a.target is not None else None
+    value_set = ctx.catalogue.values.get(entry.shows) if entry is not None and entry.shows else None
+    if whole and value_set is not None:
+        labels = value_pattern(value_set, expected)
+        if labels is not None:
+            return labels
+    return expected
 
 
 @kind("text")
@@ -94,9 +115,9 @@ async def _text(ctx: StepContext, a: Assertion, timeout_ms: float) -> Resolution
     res = await _strict(ctx, a, timeout_ms)
     e, t = expect(res.locator), _left(started, timeout_ms)
     if a.equals is not None:
-        await e.to_have_text(a.equals, ignore_case=a.ignore_case, timeout=t)
+        await e.to_have_text(_wording(ctx, a, a.equals, whole=True), ignore_case=a.ignore_case, timeout=t)
     elif a.contains is not None:
-        await e.to_contain_text(a.contains, ignore_case=a.ignore_case, timeout=t)
+        await e.to_contain_text(_wording(ctx, a, a.contains, whole=False), ignore_case=a.ignore_case, timeout=t)
     else:
         await e.to_have_text(_regex(a.matches or "", a.ignore_case), timeout=t)
     return res
@@ -108,7 +129,9 @@ async def _value(ctx: StepContext, a: Assertion, timeout_ms: float) -> Resolutio
     res = await _strict(ctx, a, timeout_ms)
     e, t = expect(res.locator), _left(started, timeout_ms)
     if a.equals is not None:
-        await e.to_have_value(a.equals, timeout=t)
+        await e.to_have_value(_wording(ctx, a, a.equals, whole=True), timeout=t)
+    elif isinstance(a.contains, TextRef):
+        await e.to_have_value(_wording(ctx, a, a.contains, whole=False), timeout=t)
     elif a.contains is not None:
         await e.to_have_value(_regex(re.escape(a.contains), a.ignore_case), timeout=t)
     else:
@@ -121,7 +144,7 @@ async def _count(ctx: StepContext, a: Assertion, timeout_ms: float) -> Resolutio
     assert a.target is not None
     started = time.monotonic()
     wanted = int(a.equals or 0)
-    res = await _probe(ctx, a, mode="any")
+    res = await _probe(ctx, a, mode="any", scope_timeout_ms=timeout_ms)
     if res is None and wanted == 0:
         return None
     if res is None:
@@ -130,12 +153,50 @@ async def _count(ctx: StepContext, a: Assertion, timeout_ms: float) -> Resolutio
     return res
 
 
+class NumberMismatch(AssertionError):
+    """`number`: the value found, or why no number could be read, after the whole timeout."""
+
+
+def _holds(value: Decimal, a: Assertion) -> bool:
+    checks = (
+        (a.equals, lambda bound: value == bound),
+        (a.at_least, lambda bound: value >= bound),
+        (a.at_most, lambda bound: value <= bound),
+    )
+    return all(test(Decimal(str(bound))) for bound, test in checks if bound is not None)
+
+
+@kind("number")
+async def _number(ctx: StepContext, a: Assertion, timeout_ms: float) -> Resolution:
+    """The element's text read as a number in the locale (`1 450,00 $`), compared as decimals;
+    retried like Playwright's own assertions until it holds or the time is up."""
+    started = time.monotonic()
+    res = await _strict(ctx, a, timeout_ms)
+    locale = await ctx.number_locale(a.locale)
+    delays = iter((0.0, 0.05, 0.1, 0.25, 0.5))
+    while True:
+        text = (await res.locator.inner_text(timeout=_left(started, timeout_ms))).strip()
+        try:
+            value = parse_number(text, locale)
+            found = f"{text!r} = {number_text(value)}"
+            if _holds(value, a):
+                return res
+        except NumberError as err:
+            found = f"{err} (in {locale})"
+        if _left(started, timeout_ms) <= 1:
+            raise NumberMismatch(f"Actual value: {found}")
+        await asyncio.sleep(min(next(delays, 0.5), _left(started, timeout_ms) / 1000))
+
+
 def _page_pattern(ctx: StepContext, a: Assertion, *, is_url: bool) -> str | re.Pattern[str]:
-    if a.equals is not None:
+    for matcher, whole in ((a.equals, True), (a.contains, False)):
+        if isinstance(matcher, TextRef):  # a page title in the portal's wording
+            return text_pattern(ctx.catalogue, matcher, whole=whole)
+    if isinstance(a.equals, str):
         if is_url and a.equals.startswith("/"):
             return join_url(ctx.base_url, a.equals)
         return _regex(f"^{re.escape(a.equals)}$", True) if a.ignore_case else a.equals
-    if a.contains is not None:
+    if isinstance(a.contains, str):
         return _regex(re.escape(a.contains), a.ignore_case)
     return _regex(a.matches or "", a.ignore_case)
 
@@ -160,9 +221,14 @@ def describe(a: Assertion) -> str:
             if x is not None
         )
         case = " (ignoring case)" if a.ignore_case else ""
-        return f"{subject} {a.kind} {verb} {value!r}{case}".strip()
+        said = value.describe() if isinstance(value, TextRef) else repr(value)
+        return f"{subject} {a.kind} {verb} {said}{case}".strip()
     if a.kind == "count":
         return f"{subject} count equals {a.equals}"
+    if a.kind == "number":
+        bounds = [f"{word} {value}" for word, value in (("=", a.equals), (">=", a.at_least), ("<=", a.at_most)) if value]
+        where = f" in {a.locale}" if a.locale else ""
+        return f"{subject} number {' and '.join(bounds)}{where}"
     return f"{subject} {a.kind}"
 
 
@@ -177,6 +243,10 @@ async def check(ctx: StepContext, a: Assertion, timeout_ms: float) -> AssertionR
     except AssertionError as err:
         found = actual_value(str(err))
         error = f"found {found!r}" if found is not None else summarize(str(err))
+    except ScopeNotFound as err:
+        error = f"cannot check: scope not found — {err}"
+    except WordingError as err:
+        error = str(err)
     except LocatorError as err:
         error = str(err)
     except PlaywrightError as err:

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from playwright.async_api import Locator, Page
 
-from executor.locate import Mode, Resolution
+from executor.engine.locate import Mode, Resolution
+from executor.events import Artifact
+from executor.model.catalogue import Catalogue
 from executor.model.runbook import Condition, Step, TargetRef
 
 
@@ -33,6 +36,7 @@ class StepContext(Protocol):
     page: Page
     step: Step
     base_url: str
+    catalogue: Catalogue  # entries, texts and value sets (the portal's words)
     variables: dict[str, Any]
     headed: bool
     interactive: bool
@@ -43,13 +47,20 @@ class StepContext(Protocol):
 
     async def locate(self, target: TargetRef, *, mode: Mode = "strict", wait: bool = True) -> Locator:
         """Resolve a catalogue target (waiting within the budget unless `wait=False`) and record
-        which candidate matched. Raises `executor.locate.LocatorError`s."""
+        which candidate matched. Raises `executor.engine.locate.LocatorError`s."""
         ...
 
     async def resolve(
-        self, target: TargetRef, *, mode: Mode = "strict", wait: bool = True, timeout_ms: float | None = None
+        self,
+        target: TargetRef,
+        *,
+        mode: Mode = "strict",
+        wait: bool = True,
+        timeout_ms: float | None = None,
+        scope_timeout_ms: float | None = None,
     ) -> Resolution:
-        """Like `locate`, returning the whole resolution (assertions report which candidate matched)."""
+        """Like `locate`, returning the whole resolution (assertions report which candidate matched).
+        A one-look probe (`wait=False`) may still wait `scope_timeout_ms` for the target's scope."""
         ...
 
     async def trusting(self, work: Callable[[], Awaitable[T]]) -> T:
@@ -83,6 +94,30 @@ class StepContext(Protocol):
 
     def note(self, text: str) -> None:
         """A remark shown with the step in reports."""
+        ...
+
+    async def run_rounds(self, until: Condition, max_rounds: int) -> int:
+        """`repeat`: run the step's children in rounds until `until` holds; the rounds run."""
+        ...
+
+    def add_artifact(self, artifact: Artifact) -> None:
+        """A file the step kept as evidence (a download)."""
+        ...
+
+    def job_folder(self) -> Path:
+        """The job's evidence folder."""
+        ...
+
+    async def switch_tab(self, to: str) -> str:
+        """Continue on another open tab (`previous`, `first`, `/url regex/`); its URL."""
+        ...
+
+    async def close_tab(self) -> str:
+        """Close the current tab and continue on the previous one; its URL."""
+        ...
+
+    async def number_locale(self, given: str | None) -> str:
+        """The locale to read numbers in: `given` (the step's), else the run's or the catalogue's."""
         ...
 
 

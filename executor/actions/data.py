@@ -6,7 +6,10 @@ import re
 from typing import Any
 
 from executor.actions.base import ActionError, StepContext, action
+from executor.engine.wording import WordingError, canonical
+from executor.model.catalogue import Column
 from executor.model.runbook import ExtractArgs, SetArgs
+from executor.numbers import NumberError, parse_number
 
 # Header texts from <thead> (else the first row), then one {header: cell text} per body row. A cell
 # is a <th> (the row header) or a <td>; texts are trimmed and their whitespace collapsed. One call
@@ -27,13 +30,58 @@ _READ_TABLE = """table => {
 }"""
 
 
-async def _read_table(ctx: StepContext, args: ExtractArgs) -> list[dict[str, str]]:
+async def _read_table(ctx: StepContext, args: ExtractArgs) -> list[dict[str, Any]]:
+    """Rows as {header: text}; for a table entry that declares its `columns`, rows as {column key:
+    value}: headers found in any of the portal's wordings, labels turned into canonical values,
+    numbers read in the run's locale."""
     assert args.target is not None
     locator = await ctx.locate(args.target)
     rows = await locator.evaluate(_READ_TABLE, timeout=ctx.timeout_ms())
     if not isinstance(rows, list):
         raise ActionError(f"{args.target.describe()} is not a table")
-    return [{str(k): str(v) for k, v in row.items()} for row in rows]
+    raw = [{str(k): str(v) for k, v in row.items()} for row in rows]
+    entry = ctx.catalogue.entries[args.target.entry]
+    if not entry.columns:
+        return raw
+    locale = await ctx.number_locale(None)
+    return [_row(ctx, entry.columns, row, args.target.describe(), locale) for row in raw]
+
+
+def _header_of(column: Column, headers: list[str], table: str) -> str:
+    pattern = column.header
+    for header in headers:
+        text = " ".join(header.split())
+        if pattern.regex:
+            flags = re.IGNORECASE if pattern.ignore_case else 0
+            if re.search(pattern.value, text, flags):
+                return header
+        elif (text == pattern.value) if pattern.exact else (pattern.value.casefold() in text.casefold()):
+            return header
+    raise ActionError(
+        f"{table} has no column {column.key!r} (header {pattern.describe()}); its columns: "
+        + ", ".join(repr(h) for h in headers)
+    )
+
+
+def _row(ctx: StepContext, columns: tuple[Column, ...], row: dict[str, str], table: str, locale: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for column in columns:
+        cell = row[_header_of(column, list(row), table)].strip()
+        if column.shows is not None:
+            try:
+                out[column.key] = canonical(ctx.catalogue.values[column.shows], cell, f"{table} {column.key}")
+            except WordingError as err:
+                raise ActionError(str(err)) from None
+        elif column.as_type == "int":
+            out[column.key] = _as_int(cell)
+        elif column.as_type == "number":
+            try:
+                out[column.key] = parse_number(cell, locale)
+            except NumberError as err:
+                raise ActionError(f"{table} {column.key}: {err} (read as a number in {locale})") from None
+        else:
+            out[column.key] = cell
+    return out
 
 
 async def _read(ctx: StepContext, args: ExtractArgs) -> str | int | list[dict[str, str]]:
@@ -52,7 +100,15 @@ async def _read(ctx: StepContext, args: ExtractArgs) -> str | int | list[dict[st
     locator = await ctx.locate(args.target)
     timeout = ctx.timeout_ms()
     if args.what == "text":
-        return (await locator.inner_text(timeout=timeout)).strip()
+        text = (await locator.inner_text(timeout=timeout)).strip()
+        entry = ctx.catalogue.entries[args.target.entry]
+        if entry.shows is not None and args.pattern is None and args.as_type == "string":
+            # The page says "Éco": the runbook gets the canonical value, Eco.
+            try:
+                return canonical(ctx.catalogue.values[entry.shows], text, args.target.describe())
+            except WordingError as err:
+                raise ActionError(str(err)) from None
+        return text
     if args.what == "value":
         return await locator.input_value(timeout=timeout)
     if not args.attribute:
@@ -90,6 +146,12 @@ async def extract(ctx: StepContext, args: ExtractArgs) -> None:
         value = _apply_pattern(str(value), args.pattern)
     if args.as_type == "int" and not isinstance(value, int):
         value = _as_int(str(value))
+    elif args.as_type == "number":
+        locale = await ctx.number_locale(args.locale)
+        try:
+            value = parse_number(str(value), locale)
+        except NumberError as err:
+            raise ActionError(f"{err} (read as a number in {locale})") from None
     if args.secret:
         ctx.add_secret(str(value))
     ctx.set_var(args.into, value)

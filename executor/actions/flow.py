@@ -1,9 +1,9 @@
-"""Control flow: use (a sub-runbook in place), pause_for_operator, fail, done."""
+"""Control flow: use (a sub-runbook in place), repeat (a bounded loop), pause_for_operator, fail, done."""
 
 from __future__ import annotations
 
 from executor.actions.base import ActionError, StepContext, action
-from executor.model.runbook import DoneArgs, FailArgs, PauseArgs, UseArgs
+from executor.model.runbook import DoneArgs, FailArgs, PauseArgs, RepeatArgs, UseArgs
 
 
 class FailRequested(ActionError):
@@ -24,6 +24,13 @@ async def use(ctx: StepContext, args: UseArgs) -> None:
     """The plan already expanded the sub-runbook into the step's children; run them here.
     (No dry-run of its own: its children are judged one by one.)"""
     await ctx.run_children()
+
+
+@action("repeat", changes_state=False)
+async def repeat(ctx: StepContext, args: RepeatArgs) -> None:
+    """Read-only rounds (the loader refuses a destructive step inside) until `until` holds."""
+    rounds = await ctx.run_rounds(args.until, args.max)
+    ctx.note(f"reached after {rounds} round(s)" if rounds else "held before the first round")
 
 
 @action("pause_for_operator", changes_state=False)

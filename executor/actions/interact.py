@@ -9,9 +9,10 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
-from playwright.async_api import FilePayload
+from playwright.async_api import FilePayload, Locator
 
 from executor.actions.base import ActionError, StepContext, action, resolve_only
+from executor.model.catalogue import normalize_label
 from executor.model.runbook import FillArgs, PressArgs, SelectArgs, TargetArgs, UploadArgs
 
 
@@ -50,10 +51,33 @@ async def fill(ctx: StepContext, args: FillArgs) -> None:
     await locator.fill(args.value, timeout=ctx.timeout_ms())
 
 
+# The options' texts, as a person reads them (Playwright's `label` is the option's label or text).
+_OPTION_LABELS = "s => Array.from(s.options).map(o => (o.label || o.textContent || '').replace(/\\s+/g, ' ').trim())"
+
+
+async def _option_label(ctx: StepContext, locator: Locator, args: SelectArgs) -> str:
+    """The label to pick: the runbook's option, or, on a <select> whose options are labels of a
+    value set (`options: tier` in the catalogue), the label the page shows for that value."""
+    entry = ctx.catalogue.entries[args.target.entry]
+    value_set = ctx.catalogue.values.get(entry.options) if entry.options else None
+    wanted = value_set.labels_of(args.option) if value_set is not None else ()
+    if not wanted:
+        return args.option
+    shown = await locator.evaluate(_OPTION_LABELS, timeout=ctx.timeout_ms())
+    for label in shown:
+        if any(normalize_label(label) == normalize_label(w) for w in wanted):
+            return str(label)
+    raise ActionError(
+        f"{args.target.describe()} offers no option for {args.option} (its labels: {', '.join(wanted)}); "
+        f"the options: {', '.join(repr(o) for o in shown)}"
+    )
+
+
 @action("select", changes_state=True, dry_run=resolve_only)
 async def select(ctx: StepContext, args: SelectArgs) -> None:
     locator = await ctx.locate(args.target)
-    await locator.select_option(label=args.option, timeout=ctx.timeout_ms())
+    label = await _option_label(ctx, locator, args)
+    await locator.select_option(label=label, timeout=ctx.timeout_ms())
 
 
 def upload_payload(args: UploadArgs, runbook_file: str) -> list[str] | list[FilePayload]:

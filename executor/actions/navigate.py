@@ -6,7 +6,7 @@ import re
 from urllib.parse import urlsplit
 
 from executor.actions.base import ActionError, StepContext, action
-from executor.locate import LocatorNotFound
+from executor.engine.locate import LocatorNotFound
 from executor.model.runbook import GotoArgs, WaitForArgs
 
 

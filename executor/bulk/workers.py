@@ -22,9 +22,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
-from playwright.async_api import Browser, BrowserContext, Page
+from playwright.async_api import Browser, BrowserContext
 
 from executor.browser import BrowserSettings
 from executor.bulk.rate_limit import PAGE_ACTIONS, RateLimiter
@@ -44,13 +43,6 @@ StepHook = Callable[[str, Step], Awaitable[None]]
 
 class LoginFailed(Exception):
     pass
-
-
-async def on_login_page(page: Page) -> bool:
-    """A worker's job never visits the login page: landing there means its session is gone. (The
-    engine's default looks for `/login?expired=1` only; but once the portal has dropped the expired
-    session, the next request - a read-only step's retry - lands on plain `/login`.)"""
-    return urlsplit(page.url).path.rstrip("/").endswith("/login")
 
 
 @dataclass
@@ -165,7 +157,9 @@ class WorkerPool:
             if hook is not None:
                 await hook(step_id, step)  # last: nothing may happen between the intent and the act
 
-        return replace(self.options, before_action=before_action, session_expired=on_login_page, **changes)
+        # A worker's job never visits the sign-in page: landing there means its session is gone,
+        # even once the portal has dropped the "expired" hint (a read-only step's retry).
+        return replace(self.options, before_action=before_action, session_check="login_page", **changes)
 
     async def run_job(
         self,

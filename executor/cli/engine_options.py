@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from executor.engine import EngineOptions
+from executor.numbers import LocaleError, check_locale
 from executor.redaction import Redactor
 
 
@@ -46,6 +47,21 @@ def add_evidence_options(p: argparse.ArgumentParser) -> None:
         "--timeout", type=int, default=10_000, metavar="MS", help="per-action timeout (default 10000)"
     )
     p.add_argument("--quiet", action="store_true", help="print only failures and the summary")
+    p.add_argument(
+        "--locale",
+        metavar="LOCALE",
+        type=locale_arg,
+        help="the locale the portal writes numbers in (fr-CA: 1 450,00 $; default: the catalogue's, "
+        "selectors/portal.yaml, else the page's <html lang>)",
+    )
+
+
+def locale_arg(text: str) -> str:
+    try:
+        check_locale(text)
+    except LocaleError as err:
+        raise argparse.ArgumentTypeError(f"{err}: {err.hint}") from None
+    return text
 
 
 def engine_options(args: argparse.Namespace, redactor: Redactor) -> EngineOptions:
@@ -56,4 +72,5 @@ def engine_options(args: argparse.Namespace, redactor: Redactor) -> EngineOption
         headed=getattr(args, "headed", False),
         slow_mo_ms=getattr(args, "slow_mo", 0),
         redactor=redactor,
+        locale=getattr(args, "locale", None),
     )

@@ -20,7 +20,7 @@ from executor.browser import BrowserSettings, open_browser
 from executor.cli.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, print_diagnostics
 from executor.cli.engine_options import engine_options
 from executor.load.diagnostics import LoadError
-from executor.locate import probe
+from executor.engine.locate import probe
 from executor.redaction import Redactor
 from executor.session import Auth, run_in_scratch
 from executor.workspace import Workspace, write_private

@@ -119,6 +119,14 @@ def run(args: argparse.Namespace) -> int:
     if ok and results[-1].outputs:
         for name, value in results[-1].outputs.items():
             print(f"{name}: {value}")
+    for result in results:
+        if result.performed:
+            # Said last, where the operator's eyes are: running again blindly could pay twice.
+            print(
+                f"error: {'; '.join(result.performed)}; the check after it failed: look at the portal "
+                "before running again",
+                file=sys.stderr,
+            )
     return EXIT_OK if ok else EXIT_FAILED
 
 

@@ -11,7 +11,7 @@ from typing import Literal
 
 from playwright.async_api import Page
 
-from executor.locate import LocatorNotFound, probe
+from executor.engine.locate import LocatorNotFound, ScopeNotFound, probe
 from executor.model.catalogue import Catalogue
 from executor.model.runbook import Condition, TargetRef
 
@@ -28,13 +28,28 @@ async def page_condition(page: Page, catalogue: Catalogue, cond: Condition, *, w
     return True
 
 
+# How long a condition waits for the region its target lives in (a `within` scope, a frame)
+# before saying it cannot check: a page may still be loading it.
+SCOPE_WAIT_MS = 5_000
+
+
+class CannotCheck(Exception):
+    """A page condition about a target whose scope is not on the page: neither true nor false."""
+
+
 async def _element_state(
     page: Page, catalogue: Catalogue, target: TargetRef, state: Literal["visible", "hidden"], deadline: float
 ) -> bool:
+    scope_wait = max(SCOPE_WAIT_MS, (deadline - time.monotonic()) * 1000)
+
     async def look() -> bool:
-        res = await probe(page, catalogue, target)
+        try:
+            res = await probe(page, catalogue, target, scope_timeout_ms=scope_wait)
+        except ScopeNotFound as err:
+            # "Is the unpaid total visible?" must not answer no because the summary is gone.
+            raise CannotCheck(f"cannot check {target.describe()} {state}: scope not found — {err}") from None
         if res is None:
-            return state == "hidden"  # absent is hidden
+            return state == "hidden"  # absent (inside a scope that is there) is hidden
         return await (res.locator.is_visible() if state == "visible" else res.locator.is_hidden())
 
     return await poll(look, deadline)

@@ -35,7 +35,7 @@ from playwright.async_api import CDPSession, Error, Locator, Page
 from executor.events import Artifact
 from executor.redaction import Redactor
 
-log = structlog.get_logger("executor.capture")
+log = structlog.get_logger("executor.engine.evidence")
 
 ImageFormat = Literal["jpeg", "png"]
 Method = Literal["cdp", "playwright"]

@@ -1,40 +1,48 @@
-"""The engine: walks a plan on one page and leaves evidence for every step.
+"""A job: one plan walked on one page (and the tabs it opens), leaving evidence for every step.
 
-Per step: evaluate (render `vars.*` templates) -> `when` -> act (Playwright auto-waits) -> the
-step's `expect` assertions (web-first, retrying) -> screenshot -> `StepFinished`. A failure saves a
-screenshot, the page's HTML and its aria snapshot (all redacted) and stops the job, unless the step
-is `optional` (then it warns). Policies (retry, optional, dry run, session expiry) live here, the
-actions stay small; errors are enriched here, at the boundary that knows the step and its location.
+Per step: evaluate (render `vars.*` templates) -> `when` -> arm the dialogs it declares -> act
+(Playwright auto-waits) -> let a navigation it started settle -> the dialogs it declared, the tab
+it opens -> the step's `expect` assertions (web-first, retrying) -> screenshot -> `StepFinished`.
+A failure saves a screenshot, the page's HTML and its aria snapshot (all redacted) and stops the
+job, unless the step is `optional` (then it warns). Policies (retry, optional, dry run, session
+expiry, dialogs) live here; the actions stay small; errors are located here, at the boundary
+that knows the step (`failures.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
 
 import structlog
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page
-from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from executor import actions
 from executor import plan as planning
 from executor.actions.assertions import check as check_assertion
 from executor.actions.assertions import describe as describe_assertion
-from executor.actions.base import ActionError, ActionSpec
+from executor.actions.base import ActionSpec
 from executor.actions.flow import DoneRequested, FailRequested
-from executor.capture import Capturer, CaptureSettings, failure_evidence
-from executor.conditions import describe_condition, page_condition
 from executor.describe import step_yaml, target_of, title_of
+from executor.engine.conditions import describe_condition, page_condition
+from executor.engine.dialogs import DialogBroker, DialogError
+from executor.engine.evidence import Capturer, failure_evidence
+from executor.engine.failures import AssertionFailed, located
+from executor.engine.locate import LocatorError
+from executor.engine.memo import Memo, memo_for
+from executor.engine.navigation import navigation_for
+from executor.engine.options import EngineOptions
+from executor.engine.results import JobResult, SessionExpired
+from executor.engine.server_errors import watch_for
+from executor.engine.signatures import signature_holds
+from executor.engine.step_run import ChildFailed, StepRun, slug
+from executor.engine.tabs import Tabs
+from executor.engine.trace_file import JobTrace
 from executor.errors import summarize
 from executor.events import (
     Artifact,
@@ -51,88 +59,14 @@ from executor.events import (
     Timings,
     redact_event,
 )
-from executor.locate import LocatorError, memo_for
-from executor.server_errors import ServerError, watch_for
 from executor.model.catalogue import Catalogue
 from executor.model.plan import Plan, PlannedStep
-from executor.model.runbook import Condition, Step
-from executor.redaction import Redactor
-from executor.step_run import ChildFailed, StepRun, slug
-from executor.trace_file import JobTrace, TraceMode
+from executor.model.runbook import PAGE_ACTIONS, Condition, Step
+from executor.numbers import check_locale
 
 log = structlog.get_logger("executor.engine")
 
-ScreenshotPolicy = Literal["every_step", "on_failure", "off"]
-SessionCheck = Callable[[Page], Awaitable[bool]]
-# Awaited with (step id, evaluated step) just before an action runs, after its `when` held, on
-# every attempt: a bulk run's rate limit and pause gate, and the journal's intent before a
-# destructive act (an exception here fails the step without acting).
-BeforeAction = Callable[[str, Step], Awaitable[None]]
-
-SESSION_EXPIRED_MESSAGE = "session expired: run `runbook login` again"
-
-
-async def login_page_expired(page: Page) -> bool:
-    """The portal sends an expired session to `/login?expired=1`."""
-    url = urlsplit(page.url)
-    return url.path.rstrip("/").endswith("/login") and parse_qs(url.query).get("expired") == ["1"]
-
-
-def interactive_terminal() -> bool:
-    return sys.stdin.isatty() and sys.stdout.isatty() and not os.environ.get("CI")
-
-
-@dataclass(frozen=True)
-class EngineOptions:
-    action_timeout_ms: int = 10_000
-    assertion_timeout_ms: int = 5_000
-    screenshots: ScreenshotPolicy = "every_step"
-    capture: CaptureSettings = field(default_factory=CaptureSettings)
-    trace: TraceMode = "retain-on-failure"
-    # After every step; None disables the check.
-    session_expired: SessionCheck | None = login_page_expired
-    headed: bool = False
-    interactive: bool | None = None  # None: a terminal and not CI
-    slow_mo_ms: int = 0
-    redactor: Redactor = field(default_factory=Redactor)
-    # Resolve destructive steps' locators without acting (their assertions are not checked).
-    dry_run: bool = False
-    before_action: BeforeAction | None = None
-
-    def is_interactive(self) -> bool:
-        return interactive_terminal() if self.interactive is None else self.interactive
-
-
-class SessionExpired(Exception):
-    def __init__(self, message: str = SESSION_EXPIRED_MESSAGE) -> None:
-        super().__init__(message)
-
-
-@dataclass(frozen=True)
-class JobResult:
-    job_id: str
-    runbook: str
-    status: JobStatus
-    steps: tuple[StepFinished, ...]
-    duration_ms: float
-    artifacts_dir: Path
-    error: str | None = None
-    failed_step: str | None = None
-    session_expired: bool = False
-    outputs: Mapping[str, Any] = field(default_factory=dict)  # redacted
-    trace: Path | None = None
-    done: str | None = None  # a `done` step ended the job: its message (the effect already held)
-
-    @property
-    def passed(self) -> bool:
-        return self.status != "failed"
-
-
-class _AssertionFailed(Exception):
-    def __init__(self, result: AssertionResult) -> None:
-        super().__init__(result.expected)
-        self.result = result
-
+DEFAULT_LOCALE = "en-CA"
 
 # Errors a retry cannot fix: the runbook's own `fail`, a missing action, a broken template.
 _NOT_RETRIED: tuple[type[BaseException], ...] = (
@@ -169,7 +103,6 @@ class Job:
     ) -> None:
         self.plan = plan
         self.catalogue = catalogue
-        self.page = page
         self.base_url = base_url
         self.artifacts_dir = Path(artifacts_dir)
         self.options = options
@@ -178,13 +111,16 @@ class Job:
         self.run_id = run_id
         self.variables: dict[str, Any] = {}
         self.masks: list[Locator] = []
-        self.memo = memo_for(page, catalogue)
-        self.server_errors = watch_for(page)
-        self.capturer = Capturer(page, options.capture)
+        self.dialogs = DialogBroker(catalogue, dry_run=options.dry_run)
+        self.tabs = Tabs(page, self.dialogs)
+        self._capturers: dict[int, Capturer] = {}
         self.trace = JobTrace(page.context, options.trace, options.redactor)
         self.finished: list[StepFinished] = []
         self.done: str | None = None
+        # Destructive steps whose action was started: the money may have moved (see `performed`).
+        self.performed: list[str] = []
         self._seq = 0
+        self._page_locales: dict[int, str] = {}
         self._add_plan_secrets()
 
     def _add_plan_secrets(self) -> None:
@@ -195,22 +131,74 @@ class Job:
         values += list(self.plan.secrets)
         self.options.redactor.add(*(str(v) for v in values if v is not None))
 
-    # --- plumbing ---
+    # --- what the steps see of the job (`step_run.JobHost`) -------------------------------------
+
+    @property
+    def page(self) -> Page:
+        return self.tabs.current
+
+    def memo(self) -> Memo:
+        return memo_for(self.page, self.catalogue)
 
     def emit(self, event: Event) -> Event:
         event = redact_event(event, self.options.redactor)
         self.bus.emit(event)
         return event
 
-    def _next_seq(self) -> int:
-        self._seq += 1
-        return self._seq
+    def run_context(self) -> dict[str, Any]:
+        """`run.*` in templates."""
+        return {"base_url": self.base_url, "run_id": self.run_id}
+
+    def _capturer(self) -> Capturer:
+        page = self.page
+        capturer = self._capturers.get(id(page))
+        if capturer is None or capturer.page is not page:
+            capturer = self._capturers[id(page)] = Capturer(page, self.options.capture)
+        return capturer
 
     async def capture(self, seq: int, name: str, *, full: bool = False) -> Path:
         path = self.artifacts_dir / f"{seq:03d}-{name}{self.options.capture.suffix}"
-        return await self.capturer.capture(path, full=full, mask=self.masks)
+        return await self._capturer().capture(path, full=full, mask=self.masks)
 
-    # --- the job ---
+    async def switch_tab(self, to: str, timeout_ms: float) -> str:
+        page = self.tabs.find(to)
+        self.tabs.switch(page)
+        await page.bring_to_front()
+        return page.url
+
+    async def close_tab(self) -> str:
+        return (await self.tabs.close_current()).url
+
+    async def number_locale(self, given: str | None) -> str:
+        """The locale numbers are read in: the step's, the run's, the catalogue's (`page`: the
+        page's `<html lang>`), else en-CA."""
+        chosen = given or self.options.locale or self.catalogue.portal.locale or DEFAULT_LOCALE
+        if chosen != "page":
+            return chosen
+        page = self.page
+        known = self._page_locales.get(id(page))
+        if known is None:
+            try:
+                lang = await page.evaluate("() => document.documentElement.lang || ''")
+                check_locale(lang)
+                known = lang
+            except Exception:  # noqa: BLE001 - no or unknown lang attribute: the default
+                known = DEFAULT_LOCALE
+            self._page_locales[id(page)] = known
+        return known
+
+    async def condition(
+        self, cond: Condition, planned: PlannedStep, variables: Mapping[str, Any], *, wait_ms: float
+    ) -> bool:
+        if cond.expr is not None:
+            return planning.evaluate_condition_expr(cond.expr, planned.scope, variables, run=self.run_context())
+        return await page_condition(self.page, self.catalogue, cond, wait_ms=wait_ms)
+
+    # --- the job ----------------------------------------------------------------------------------
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
 
     async def run(self) -> JobResult:
         started = time.monotonic()
@@ -228,6 +216,7 @@ class Job:
                 artifacts_dir=str(self.artifacts_dir),
             )
         )
+        self.tabs.start()
         await self.trace.start(f"{runbook.name} ({self.job_id})")
         error: str | None = None
         failed_step: str | None = None
@@ -256,10 +245,13 @@ class Job:
                 trace = await self.trace.stop(self.artifacts_dir, failed=True)
             except Exception as trace_err:  # noqa: BLE001 - the original error matters more
                 log.warning("trace_stop_failed", error=str(trace_err))
+            self.tabs.stop()
             await self._finish(started, "failed", error, failed_step, False, index, trace)
             raise
         status: JobStatus = "failed" if error else ("warned" if self._count()["warned"] else "passed")
-        await self.capturer.close()
+        for capturer in self._capturers.values():
+            await capturer.close()
+        self.tabs.stop()
         trace = await self.trace.stop(self.artifacts_dir, failed=status == "failed")
         return await self._finish(started, status, error, failed_step, expired, index, trace)
 
@@ -275,6 +267,7 @@ class Job:
     ) -> JobResult:
         outputs = self._outputs()
         not_run = tuple(title_of(p.step) for p in self.plan.steps[index + 1 :]) if error else ()
+        performed = tuple(self.performed) if status == "failed" else ()
         finished = self.emit(
             JobFinished(
                 run_id=self.run_id,
@@ -291,6 +284,7 @@ class Job:
                 artifacts=(Artifact("trace", str(trace), "Playwright trace"),) if trace else (),
                 artifacts_dir=str(self.artifacts_dir),
                 done=self.done,
+                performed=performed,
             )
         )
         assert isinstance(finished, JobFinished)
@@ -307,47 +301,45 @@ class Job:
             outputs=finished.outputs,
             trace=trace,
             done=self.done,
+            performed=finished.performed,
         )
+
+    def _step_finished(self, planned: PlannedStep, evaluated: Step, title: str, **fields: Any) -> StepFinished:
+        """Emit (redacted) and keep a step's `StepFinished`."""
+        event = self.emit(
+            StepFinished(
+                job_id=self.job_id,
+                step_id=planned.id,
+                title=title,
+                action=evaluated.action,
+                source=str(evaluated.source),
+                runbook=planned.runbook,
+                target=target_of(evaluated),
+                chain=tuple(str(s) for s in planned.chain),
+                **fields,
+            )
+        )
+        assert isinstance(event, StepFinished)
+        self.finished.append(event)
+        return event
 
     def _skip_rest(self, start: int, reason: str) -> None:
         """After `done`: the steps left are reported as skipped, with the reason."""
         for planned in self.plan.steps[start:]:
             step, title = planned.step, title_of(planned.step)
             self.emit(StepStarted(self.job_id, planned.id, title, step.action, str(step.source), 0))
-            event = self.emit(
-                StepFinished(
-                    job_id=self.job_id,
-                    step_id=planned.id,
-                    title=title,
-                    action=step.action,
-                    source=str(step.source),
-                    status="skipped",
-                    runbook=planned.runbook,
-                    target=target_of(step),
-                    chain=tuple(str(s) for s in planned.chain),
-                    reason=reason,
-                    destructive=planning.is_destructive(planned),
-                )
+            self._step_finished(
+                planned, step, title, status="skipped", reason=reason, destructive=planning.is_destructive(planned)
             )
-            assert isinstance(event, StepFinished)
-            self.finished.append(event)
 
     def _count(self) -> Counter[str]:
         return Counter(e.status for e in self.finished)
 
-    def run_context(self) -> dict[str, Any]:
-        """`run.*` in templates."""
-        return {"base_url": self.base_url, "run_id": self.run_id}
-
     def _outputs(self) -> dict[str, Any]:
         # Every run reports its outputs, a failed one too (a var never set gives None).
-        return (
-            planning.render_outputs(self.plan, self.variables, run=self.run_context())
-            if self.plan.outputs
-            else {}
-        )
+        return planning.render_outputs(self.plan, self.variables, run=self.run_context()) if self.plan.outputs else {}
 
-    # --- one step ---
+    # --- one step ---------------------------------------------------------------------------------
 
     def _evaluate(self, planned: PlannedStep, variables: Mapping[str, Any]) -> Step:
         if not planned.needs_runtime:
@@ -355,8 +347,8 @@ class Job:
         return planning.evaluate_at_runtime(planned, variables, run=self.run_context())
 
     async def run_step(self, planned: PlannedStep, depth: int, variables: dict[str, Any]) -> StepFinished:
-        """Run one planned step (and, for `use`, its children) with the vars of its runbook.
-        Returns its event; raises only SessionExpired (the job must stop at once)."""
+        """Run one planned step (and, for `use` and `repeat`, its children) with the vars of its
+        runbook. Returns its event; raises only SessionExpired (the job must stop at once)."""
         started = time.monotonic()
         seq = self._next_seq()
         eval_error: Exception | None = None
@@ -375,7 +367,7 @@ class Job:
         expired: SessionExpired | None = None
         done: str | None = None
         timings: dict[str, float] = {"act_ms": 0.0, "assert_ms": 0.0, "screenshot_ms": 0.0}
-        await self.trace.group(title, step.source)
+        await self._safe(self.trace.group(title, step.source))
         try:
             if eval_error is not None:
                 raise eval_error
@@ -390,14 +382,20 @@ class Job:
             done = err.message
             reason = f"done: {done}"
         except SessionExpired as err:
-            status, error, expired = "failed", self._located(run, err), err
+            status, error, expired = "failed", located(run, err), err
         except ChildFailed as err:
             status = "failed"
-            error = self._located(run, err)
+            error = located(run, err)
         except Exception as err:  # noqa: BLE001 - any failure of the step is reported, located
-            status, error, own_failure = "failed", self._located(run, err), True
+            status, error, own_failure = "failed", located(run, err), True
         finally:
             await self._safe(self.trace.group_end())
+
+        # Dialogs raised while the step ran (an undeclared one fails it, even if its checks passed).
+        seen, dialog_problem = self.dialogs.take(planned.id) if step.action not in ("use", "repeat") else ([], None)
+        if dialog_problem and status in ("passed", "warned"):
+            status, error, own_failure = "failed", located(run, DialogError(dialog_problem)), True
+        run.notes += self.tabs.notes()
 
         if status == "failed" and step.optional and expired is None:
             status, reason = "warned", "optional step failed"
@@ -407,7 +405,7 @@ class Job:
             run.artifacts.extend(
                 await failure_evidence(
                     self.page,
-                    self.capturer,
+                    self._capturer(),
                     self.artifacts_dir / f"{seq:03d}-{slug(title)}-failure",
                     mask=self.masks,
                     redactor=self.options.redactor,
@@ -423,39 +421,32 @@ class Job:
                 status, error = "warned", f"no screenshot after the step: {summarize(str(problem))}"
         timings["screenshot_ms"] = (time.monotonic() - shot_started) * 1000
 
-        if expired is None and status != "skipped" and await self._session_expired():
+        if expired is None and status != "skipped" and await self._logged_out():
             expired = SessionExpired()
-            status, error = "failed", self._located(run, expired)
+            status, error = "failed", located(run, expired)
 
-        event = self.emit(
-            StepFinished(
-                job_id=self.job_id,
-                step_id=planned.id,
-                title=title,
-                action=step.action,
-                source=str(step.source),
-                status=status,
-                runbook=planned.runbook,
-                target=target_of(step),
-                depth=depth,
-                chain=tuple(str(s) for s in planned.chain),
-                reason=reason,
-                error=error,
-                # Only failure reports show it; a YAML dump per step is a measurable cost in bulk runs.
-                yaml=step_yaml(step) if status in ("failed", "warned") else "",
-                step=step.model_dump(mode="json"),
-                timings=Timings(total_ms=(time.monotonic() - started) * 1000, **timings),
-                matches=tuple(run.matches),
-                assertions=tuple(run.assertions),
-                artifacts=tuple(run.artifacts),
-                variables=dict(run.variables_set),
-                attempts=run.attempts,
-                destructive=step.destructive,
-                notes=tuple(run.notes),
-            )
+        event = self._step_finished(
+            planned,
+            step,
+            title,
+            status=status,
+            depth=depth,
+            reason=reason,
+            error=error,
+            # Only failure reports show it; a YAML dump per step is a measurable cost in bulk runs.
+            yaml=step_yaml(step) if status in ("failed", "warned") else "",
+            step=step.model_dump(mode="json"),
+            timings=Timings(total_ms=(time.monotonic() - started) * 1000, **timings),
+            matches=tuple(run.matches),
+            assertions=tuple(run.assertions),
+            artifacts=tuple(run.artifacts),
+            variables=dict(run.variables_set),
+            attempts=run.attempts,
+            destructive=step.destructive,
+            notes=tuple(run.notes),
+            dialogs=tuple(seen),
+            rounds=run.rounds,
         )
-        assert isinstance(event, StepFinished)
-        self.finished.append(event)
         if expired is not None:
             raise expired
         if done is not None:
@@ -465,15 +456,12 @@ class Job:
     def _wants_screenshot(self, step: Step) -> bool:
         if self.options.screenshots != "every_step" or step.screenshot == "none":
             return False
-        # A `use` ends where its last child did, and that child has its picture already.
-        return step.action != "use" or bool(step.expect)
+        # A `use` or `repeat` ends where its last child did, and that child has its picture already.
+        return step.action not in ("use", "repeat") or bool(step.expect)
 
-    async def _skip_reason(
-        self, planned: PlannedStep, step: Step, variables: Mapping[str, Any]
-    ) -> str | None:
-        plan_reason = getattr(planned, "skip_reason", None)  # a `when` on params, decided by the plan
-        if plan_reason:
-            return str(plan_reason)
+    async def _skip_reason(self, planned: PlannedStep, step: Step, variables: Mapping[str, Any]) -> str | None:
+        if planned.skip_reason:  # a `when` on params, decided by the plan
+            return planned.skip_reason
         if step.when is None:
             return None
         if await self.condition(step.when, planned, variables, wait_ms=step.when.within_ms):
@@ -509,99 +497,102 @@ class Job:
             except Exception as err:
                 if attempt == attempts:
                     raise
-                message = self._located(run, err)
-                self.emit(StepRetrying(self.job_id, run.planned.id, attempt, message))
+                self.emit(StepRetrying(self.job_id, run.planned.id, attempt, located(run, err)))
                 assert retry is not None
                 await asyncio.sleep(retry.delay_ms / 1000)  # the runbook's own back-off, not a UI wait
 
     async def _act_and_assert(self, run: StepRun, spec: ActionSpec, timings: dict[str, float]) -> None:
-        if run.step.action == "use":
-            await self._act_then_assert(run, spec, timings)  # its children guard themselves
+        if run.step.action in ("use", "repeat"):
+            await self._act_then_assert(run, spec, timings)  # their children guard themselves
             return
         if self.options.before_action is not None:
             await self.options.before_action(run.planned.id, run.step)
             run.restart_clock()  # time spent waiting is not the step's budget
-        await self.server_errors.guard(self._act_then_assert(run, spec, timings))
+        try:
+            await watch_for(self.page).guard(self._act_then_assert(run, spec, timings))
+        except (LocatorError, DialogError):
+            raise  # nothing was clicked, or the portal's confirmation was refused: nothing went through
+        except Exception:
+            if run.acted is None:
+                run.acted = "maybe"  # the request may have left (a lost answer, a 5xx after it)
+            raise
+        finally:
+            self._note_performed(run)
+
+    def _note_performed(self, run: StepRun) -> None:
+        if not run.step.destructive or run.acted is None:
+            return
+        title = title_of(run.step)
+        self.performed.append(
+            f"'{title}' was performed" if run.acted == "done" else f"'{title}' was sent and may have gone through"
+        )
 
     async def _act_then_assert(self, run: StepRun, spec: ActionSpec, timings: dict[str, float]) -> None:
+        step = run.step
+        on_page = step.action in PAGE_ACTIONS
+        if on_page:
+            self.dialogs.arm(run.planned.id, step.dialog)
+        if step.opens == "tab":
+            self.tabs.expect_new()
         t0 = time.monotonic()
-        await run.trusting(lambda: spec.run(run, run.step.args))
+        try:
+            await run.trusting(lambda: spec.run(run, step.args))
+            run.acted = "done"
+            if on_page:
+                await navigation_for(self.page).settle(run.timeout_ms())
+            if step.dialog:
+                await self.dialogs.wait_declared(run.deadline)
+            if step.opens == "tab":
+                await self.tabs.follow_new(run.timeout_ms())
+        finally:
+            self.tabs.cancel_expect()
         t1 = time.monotonic()
         timings["act_ms"] = (t1 - t0) * 1000
         try:
-            failed: AssertionResult | None = None
-            for assertion in run.step.expect:
-                if failed is not None:
-                    run.assertions.append(
-                        AssertionResult(
-                            kind=assertion.kind,
-                            expected=describe_assertion(assertion),
-                            status="not_checked",
-                            target=assertion.target.describe() if assertion.target else None,
-                            message=assertion.message,
-                            source=str(assertion.source),
-                        )
-                    )
-                    continue
-                timeout = assertion.timeout_ms or run.step.timeout_ms or self.options.assertion_timeout_ms
-                result = await check_assertion(run, assertion, timeout)
-                run.assertions.append(result)
-                if result.status == "failed":
-                    failed = result
-            if failed is not None:
-                raise _AssertionFailed(failed)
+            if on_page:
+                problem = self.dialogs.problem(run.planned.id)
+                if problem:
+                    run.acted = None  # the dialog was dismissed: the portal did not act
+                    # What the page did after a refused dialog is unknown: no checks on it.
+                    raise DialogError(problem)
+            await self._check(run)
         finally:
             timings["assert_ms"] = (time.monotonic() - t1) * 1000
+            if on_page:
+                self.dialogs.disarm()
 
-    def _located(self, run: StepRun, err: BaseException) -> str:
-        """`step 4 'Open the license page' (runbooks/x.yaml:31:5): <what was expected, what was found>`."""
-        where = f"step {run.planned.id} '{title_of(run.step)}' ({run.step.source})"
-        return f"{where}: {self._detail(run, err)}"
-
-    def _detail(self, run: StepRun, err: BaseException) -> str:
-        if isinstance(err, _AssertionFailed):
-            r = err.result
-            detail = f"expected {r.expected}: {r.error}"
-            return f"{r.message} ({detail})" if r.message else detail
-        if isinstance(err, ChildFailed):
-            c = err.child
-            return f"sub-runbook {c.runbook or ''} failed at step {c.step_id} '{c.title}' ({c.location})".replace(
-                "  ", " "
-            )
-        if isinstance(err, (LocatorError, ActionError, ServerError, SessionExpired)):
-            return str(err)
-        if isinstance(err, PlaywrightError):
-            target = target_of(run.step)
-            message = summarize(err.message)
-            if isinstance(err, PlaywrightTimeoutError):
-                # Playwright names the budget left after resolution; the author wrote the step's.
-                message = re.sub(
-                    r"Timeout [\d.]+ms exceeded\.?", f"timed out after {run.budget_ms():.0f} ms", message
+    async def _check(self, run: StepRun) -> None:
+        failed: AssertionResult | None = None
+        for assertion in run.step.expect:
+            if failed is not None:
+                run.assertions.append(
+                    AssertionResult(
+                        kind=assertion.kind,
+                        expected=describe_assertion(assertion),
+                        status="not_checked",
+                        target=assertion.target.describe() if assertion.target else None,
+                        message=assertion.message,
+                        source=str(assertion.source),
+                    )
                 )
-            return f"{run.step.action}{' ' + target if target else ''}: {message}"
-        if type(err).__name__ == "TemplateRenderError":
-            return f"cannot evaluate the step: {err}"
-        return f"{type(err).__name__}: {err}"
+                continue
+            timeout = assertion.timeout_ms or run.step.timeout_ms or self.options.assertion_timeout_ms
+            result = await check_assertion(run, assertion, timeout)
+            run.assertions.append(result)
+            if result.status == "failed":
+                failed = result
+        if failed is not None:
+            raise AssertionFailed(failed)
 
-    async def _session_expired(self) -> bool:
-        check = self.options.session_expired
-        if check is None or self.page.is_closed():
+    async def _logged_out(self) -> bool:
+        check = self.options.session_check
+        signature = getattr(self.catalogue.portal, check) if check else None
+        if signature is None:
             return False
-        return await check(self.page)
+        return await signature_holds(self.page, self.catalogue, signature)
 
-    async def _safe(self, awaitable: Awaitable[Any]) -> None:
+    async def _safe(self, awaitable: Any) -> None:
         try:
             await awaitable
         except PlaywrightError as err:
             log.warning("trace_group_failed", error=err.message)
-
-    # --- conditions (`when`, `pause_for_operator.until`) ---
-
-    async def condition(
-        self, cond: Condition, planned: PlannedStep, variables: Mapping[str, Any], *, wait_ms: float
-    ) -> bool:
-        if cond.expr is not None:
-            return planning.evaluate_condition_expr(
-                cond.expr, planned.scope, variables, run=self.run_context()
-            )
-        return await page_condition(self.page, self.catalogue, cond, wait_ms=wait_ms)

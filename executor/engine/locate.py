@@ -8,26 +8,38 @@ look wins. Everything stays lazy: the result is a `Locator` that Playwright re-q
 never an element handle.
 
 Counting costs a browser round trip per candidate and scope level, so two things keep it cheap:
-the first candidates of a scoped entry are counted together, and a page's `Memo` hands out
-first-candidate resolutions again without counting (see there why that keeps the semantics).
+the first candidates of a scoped entry are counted together, and a page's `Memo`
+(`executor.engine.memo`) hands out first-candidate resolutions again without counting.
+
+An entry may live in an `<iframe>` (`frame:` in the catalogue): its frame entry is resolved first
+and its candidates are looked for in that frame's document, across origins and nested frames
+(Playwright's frame locators). When a target is not found, the error lists the closest elements
+on the page as ready-to-paste candidates (`executor.engine.suggestions`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
+from executor.engine.candidates import (
+    Root,
+    candidate_locator,
+    cell_locator,
+    describe,
+    fill_placeholders,
+    filled_candidate,
+)
+from executor.engine.suggestions import Diagnosis, suggest
 from executor.events import LocatorMatch
-from executor.page_state import page_state
-from executor.model.catalogue import Candidate, Catalogue, CatalogueEntry, TextMatch
+from executor.model.catalogue import Candidate, Catalogue, CatalogueEntry
 from executor.model.runbook import TargetRef
 
 Mode = Literal["strict", "any"]
@@ -39,22 +51,25 @@ Mode = Literal["strict", "any"]
 # browser itself waits for the first element (`_attached`).
 BACKOFF_MS = (0, 25, 50, 100, 250, 500)
 
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-# Characters with a meaning in a JavaScript regex; Python's re.escape also escapes characters that
-# are invalid identity escapes under the `u` flag, so escape only these.
-_JS_SPECIAL = re.compile(r"[\\^$.*+?()\[\]{}|/]")
 
 
 class LocatorError(Exception):
     """A target could not be turned into one element. Messages are plain; the engine adds the step."""
 
     def __init__(
-        self, message: str, *, entry: str = "", tried: tuple[tuple[str, int], ...] = (), url: str = ""
+        self,
+        message: str,
+        *,
+        entry: str = "",
+        tried: tuple[tuple[str, int], ...] = (),
+        url: str = "",
+        diagnosis: Diagnosis | None = None,
     ):
         super().__init__(message)
         self.entry = entry
         self.tried = tried
         self.url = url
+        self.diagnosis = diagnosis or Diagnosis()
 
 
 class UnknownEntry(LocatorError):
@@ -69,6 +84,12 @@ class LocatorAmbiguous(LocatorError):
     pass
 
 
+class ScopeNotFound(LocatorError):
+    """The region a target lives in (its `within`, or its frame) is not on the page. Not a
+    `LocatorNotFound`: a check of absence ("no unpaid line in the summary") must not pass because
+    the summary itself could not be seen."""
+
+
 @dataclass(frozen=True)
 class Resolution:
     entry: str
@@ -79,6 +100,8 @@ class Resolution:
     description: str
     fallback: bool
     scope: Resolution | None = None
+    # A page's memo may hand it out again (not when found in a frame, or by a column's position).
+    memorable: bool = True
 
     def match(self) -> LocatorMatch:
         return LocatorMatch(
@@ -89,102 +112,6 @@ class Resolution:
             description=self.description,
             fallback=self.fallback,
         )
-
-
-# --- building Playwright locators from candidates -------------------------------------------------
-
-
-def js_escape(text: str) -> str:
-    return _JS_SPECIAL.sub(lambda m: "\\" + m.group(0), text)
-
-
-def fill_placeholders(template: str, args: Mapping[str, str], *, regex: bool = False, entry: str = "") -> str:
-    """Replace `{arg}` with its value; a regex gets the value escaped. Unknown names are left
-    alone (a regex quantifier such as `{2}` is not an argument)."""
-
-    def replace(m: re.Match[str]) -> str:
-        name = m.group(1)
-        if name not in args:
-            return m.group(0)
-        value = str(args[name])
-        return js_escape(value) if regex else value
-
-    return _PLACEHOLDER.sub(replace, template)
-
-
-def _filled(text: TextMatch | None, args: Mapping[str, str], entry: str) -> TextMatch | None:
-    if text is None:
-        return None
-    value = fill_placeholders(text.value, args, regex=text.regex, entry=entry)
-    return text if value == text.value else text.model_copy(update={"value": value})
-
-
-def filled_candidate(candidate: Candidate, args: Mapping[str, str], entry: str = "") -> Candidate:
-    """The candidate with its `{arg}` placeholders filled (what is shown in messages)."""
-    update: dict[str, Any] = {
-        "name": _filled(candidate.name, args, entry),
-        "text": _filled(candidate.text, args, entry),
-        "has_text": _filled(candidate.has_text, args, entry),
-    }
-    if candidate.css is not None:
-        update["css"] = fill_placeholders(candidate.css, args)
-    return candidate.model_copy(update=update)
-
-
-def describe(candidate: Candidate) -> str:
-    text = candidate.describe()
-    if candidate.has_text is not None:
-        text += f" has_text={candidate.has_text.describe()}"
-    return text
-
-
-def _pattern(text: TextMatch) -> str | re.Pattern[str]:
-    if text.regex:
-        return re.compile(text.value, re.IGNORECASE if text.ignore_case else 0)
-    if text.exact and text.ignore_case:
-        return re.compile(f"^{re.escape(text.value)}$", re.IGNORECASE)
-    return text.value
-
-
-def _exact(text: TextMatch) -> bool | None:
-    # Playwright ignores `exact` for a regex; a literal is a case-insensitive substring unless exact.
-    return True if (text.exact and not text.regex and not text.ignore_case) else None
-
-
-Root = Page | Locator
-
-
-def candidate_locator(root: Root, candidate: Candidate) -> Locator:
-    """The Playwright locator for an already-filled candidate, under `root` (the page or a scope)."""
-    kind = candidate.kind
-    if kind == "role":
-        assert candidate.role is not None
-        role_options: dict[str, Any] = {}
-        if candidate.level is not None:
-            role_options["level"] = candidate.level
-        if candidate.name is not None:
-            role_options["name"] = _pattern(candidate.name)
-            role_options["exact"] = _exact(candidate.name)
-        loc = root.get_by_role(candidate.role, **role_options)  # type: ignore[arg-type]  # the loader checks roles
-    elif kind == "css":
-        assert candidate.css is not None
-        loc = root.locator(candidate.css)
-    elif kind == "test_id":
-        assert candidate.text is not None
-        loc = root.get_by_test_id(_pattern(candidate.text))
-    else:
-        assert candidate.text is not None
-        by = {
-            "label": root.get_by_label,
-            "text": root.get_by_text,
-            "placeholder": root.get_by_placeholder,
-            "alt": root.get_by_alt_text,
-            "title": root.get_by_title,
-        }[kind]
-        loc = by(_pattern(candidate.text), exact=_exact(candidate.text))
-    if candidate.has_text is not None:
-        loc = loc.filter(has_text=_pattern(candidate.has_text))
-    return loc
 
 
 # --- resolution ----------------------------------------------------------------------------------
@@ -216,7 +143,7 @@ async def _count(locator: Locator) -> int:
             raise
         # The page is navigating (its execution context went away mid-query): nothing found on
         # this poll; the next one looks at the new document.
-        if "context was destroyed" in err.message or "navigat" in err.message:
+        if "context was destroyed" in err.message or "navigat" in err.message or "detached" in err.message:
             return 0
         raise
 
@@ -243,6 +170,44 @@ def _tried(descriptions: list[str], counts: list[int | None]) -> str:
     return ", ".join(parts)
 
 
+async def _root(
+    page: Page,
+    catalogue: Catalogue,
+    entry: CatalogueEntry,
+    args: Mapping[str, str],
+    *,
+    wait: bool,
+    deadline: float,
+    diagnose: bool,
+) -> tuple[Root, Resolution | None, bool]:
+    """Where the entry's candidates are looked for: the page, its scope (`within`), or its frame's
+    document; the scope's resolution; whether the result may be remembered."""
+    outer = entry.within or entry.frame
+    if outer is None:
+        return page, None, True
+    outer_args = {k: fill_placeholders(v, args) for k, v in outer.args.items()}
+    outer_ref = TargetRef(entry=outer.entry, args=outer_args)
+    try:
+        scope = await resolve(
+            page, catalogue, outer_ref, timeout_ms=0, wait=wait, diagnose=diagnose, _deadline=deadline
+        )
+    except (LocatorNotFound, ScopeNotFound) as err:
+        what = "scope" if entry.within is not None else "frame"
+        raise ScopeNotFound(
+            f"{err} (the {what} of {_target_text(entry.name, args)})",
+            entry=entry.name, tried=err.tried, url=err.url, diagnosis=err.diagnosis,
+        ) from None
+    except LocatorError as err:
+        what = "scope" if entry.within is not None else "frame"
+        raise type(err)(
+            f"{err} (the {what} of {_target_text(entry.name, args)})",
+            entry=entry.name, tried=err.tried, url=err.url, diagnosis=err.diagnosis,
+        ) from None
+    if entry.within is not None:
+        return scope.locator, scope, scope.memorable
+    return scope.locator.content_frame, scope, False
+
+
 async def resolve(
     page: Page,
     catalogue: Catalogue,
@@ -251,16 +216,22 @@ async def resolve(
     timeout_ms: float,
     mode: Mode = "strict",
     wait: bool = True,
+    diagnose: bool | None = None,
+    scope_timeout_ms: float | None = None,
     _deadline: float | None = None,
 ) -> Resolution:
-    """Find the element `target` names. `wait=False` probes once (a `hidden` assertion, a condition).
+    """Find the element `target` names. `wait=False` probes once (a `hidden` assertion, a condition);
+    `scope_timeout_ms` lets such a probe still wait for the target's scope or frame.
 
-    Raises LocatorNotFound / LocatorAmbiguous (listing every candidate and its count) when the
-    deadline passes, UnknownEntry for a name the catalogue lacks.
+    Raises LocatorNotFound / LocatorAmbiguous (listing every candidate and its count, and with
+    `diagnose` (default: when waiting) the closest elements on the page) when the deadline passes,
+    ScopeNotFound when the region the target lives in is missing, UnknownEntry for a name the
+    catalogue lacks.
     """
     ref = TargetRef(entry=target) if isinstance(target, str) else target
     entry = entry_of(catalogue, ref.entry)
     args = {k: str(v) for k, v in ref.args.items()}
+    diagnose = wait if diagnose is None else diagnose
     missing = [a for a in entry.args if a not in args]
     if missing:
         raise LocatorError(f"selector {entry.name} needs argument(s) {', '.join(missing)}", entry=entry.name)
@@ -271,25 +242,29 @@ async def resolve(
         if found is not None:
             return found
 
-    scope: Resolution | None = None
-    root: Root = page
-    if entry.within is not None:
-        scope_args = {k: fill_placeholders(v, args) for k, v in entry.within.args.items()}
-        scope_ref = TargetRef(entry=entry.within.entry, args=scope_args)
-        try:
-            scope = await resolve(page, catalogue, scope_ref, timeout_ms=0, wait=wait, _deadline=deadline)
-        except LocatorError as err:
-            raise type(err)(
-                f"{err} (the scope of {_target_text(entry.name, args)})",
-                entry=entry.name,
-                tried=err.tried,
-                url=err.url,
-            ) from None
-        root = scope.locator
+    if scope_timeout_ms is not None and (entry.within or entry.frame):
+        root, scope, memorable = await _root(
+            page, catalogue, entry, args, wait=True, diagnose=False,
+            deadline=time.monotonic() + scope_timeout_ms / 1000,
+        )
+    else:
+        root, scope, memorable = await _root(
+            page, catalogue, entry, args, wait=wait, diagnose=diagnose, deadline=deadline
+        )
 
-    candidates = [filled_candidate(c, args, entry.name) for c in entry.candidates]
+    candidates = [filled_candidate(c, args, entry.name, catalogue.values) for c in entry.candidates]
     descriptions = [describe(c) for c in candidates]
-    locators = [candidate_locator(root, c) for c in candidates]
+    headers: list[str] = []
+    locators: list[Locator] = []
+    for candidate in candidates:
+        if candidate.kind == "cell":
+            assert candidate.text is not None
+            cell = await cell_locator(root, candidate.text, max((deadline - time.monotonic()) * 1000, 500))
+            headers = headers or cell.headers
+            locators.append(cell.locator)
+            memorable = False
+        else:
+            locators.append(candidate_locator(root, candidate))
     counts: list[int | None] = [None] * len(candidates)
     attempt = 0
     while True:
@@ -306,6 +281,7 @@ async def resolve(
                     description=descriptions[index],
                     fallback=index > 0,
                     scope=scope,
+                    memorable=memorable,
                 )
         remaining = deadline - time.monotonic()
         if not wait or remaining <= 0:
@@ -322,20 +298,26 @@ async def resolve(
     where = f" inside {scope.target}" if scope is not None else ""
     tried = tuple((d, c or 0) for d, c in zip(descriptions, counts))
     url = _url(page)
+    extra = f" (columns: {', '.join(repr(h) for h in headers)})" if headers else ""
+    diagnosis = await suggest(root, candidates) if diagnose else Diagnosis()
+    if diagnosis.text():
+        extra += f" — {diagnosis.text()}"
     if any((c or 0) > 1 for c in counts):
         worst = max(c or 0 for c in counts)
         raise LocatorAmbiguous(
             f"selector {target_text} is ambiguous on {url}{where}: no candidate matches exactly one element "
-            f"(up to {worst}) — tried {_tried(descriptions, counts)}",
+            f"(up to {worst}) — tried {_tried(descriptions, counts)}{extra}",
             entry=entry.name,
             tried=tried,
             url=url,
+            diagnosis=diagnosis,
         )
     raise LocatorNotFound(
-        f"selector {target_text} not found on {url}{where} — tried {_tried(descriptions, counts)}",
+        f"selector {target_text} not found on {url}{where} — tried {_tried(descriptions, counts)}{extra}",
         entry=entry.name,
         tried=tried,
         url=url,
+        diagnosis=diagnosis,
     )
 
 
@@ -356,16 +338,18 @@ async def _first_candidates(
     Scoped entries (a button in the row of an email, in the users table) otherwise cost one
     browser round trip per level, one after the other. The first candidates nearly always win,
     so count them together; every level must still match exactly one element. None sends the
-    caller to the full search (fallbacks, waiting, diagnostics).
+    caller to the full search (fallbacks, waiting, diagnostics, frames, cells).
     """
     chain = _chain(catalogue, entry, args)
     if any(a not in a_args for e, a_args in chain for a in e.args):
         return None  # a scope that lacks an argument: the full search says which
+    if chain[0][0].frame is not None or any(e.candidates[0].kind == "cell" for e, _ in chain):
+        return None
     root: Root = page
     locators: list[Locator] = []
     candidates: list[Candidate] = []
     for level_entry, level_args in chain:
-        candidate = filled_candidate(level_entry.candidates[0], level_args, level_entry.name)
+        candidate = filled_candidate(level_entry.candidates[0], level_args, level_entry.name, catalogue.values)
         root = candidate_locator(root, candidate)
         locators.append(root)
         candidates.append(candidate)
@@ -389,57 +373,20 @@ async def _first_candidates(
     return scope
 
 
-class Memo:
-    """Targets that resolved to their first candidates (at every scope level) on one page.
-
-    The strict search costs a browser round trip per candidate and level, and a job looks up the
-    same targets again and again (the Options menu, the users table). When the first candidate
-    matched exactly one element, it wins by definition whatever the others match, so a later look
-    can hand out the same locator without counting: Playwright's actions and assertions are strict
-    themselves (they refuse a locator that matches several elements, before acting) and wait for
-    the element to appear. What a memo hit skips is the diagnosis; the engine makes it when the
-    operation fails (`StepRun.explain`), and forgets the target, so the next look searches again.
-    Only first-candidate resolutions are kept: a fallback that won once is searched every time,
-    so the order of the candidates keeps its meaning.
-    """
-
-    def __init__(self) -> None:
-        self._won: dict[tuple[str, tuple[tuple[str, str], ...]], Resolution] = {}
-
-    @staticmethod
-    def _key(target: TargetRef) -> tuple[str, tuple[tuple[str, str], ...]]:
-        return target.entry, tuple(sorted((k, str(v)) for k, v in target.args.items()))
-
-    def get(self, target: TargetRef) -> Resolution | None:
-        return self._won.get(self._key(target))
-
-    def remember(self, target: TargetRef, resolution: Resolution) -> None:
-        level: Resolution | None = resolution
-        while level is not None:
-            if level.candidate_index != 0:
-                return
-            level = level.scope
-        self._won[self._key(target)] = resolution
-
-    def forget(self, target: TargetRef) -> None:
-        self._won.pop(self._key(target), None)
-
-
-def memo_for(page: Page, catalogue: Catalogue) -> Memo:
-    """The page's memo for this catalogue: a bulk worker's page runs hundreds of jobs, and what
-    the first one learned (the menu, the users table, the license rows) holds for the next."""
-    state = page_state(page)
-    held = state.get("memo")
-    if held is None or held[0] is not catalogue:
-        held = state["memo"] = (catalogue, Memo())
-    return held[1]
-
-
 async def probe(
-    page: Page, catalogue: Catalogue, target: TargetRef | str, *, mode: Mode = "strict"
+    page: Page,
+    catalogue: Catalogue,
+    target: TargetRef | str,
+    *,
+    mode: Mode = "strict",
+    scope_timeout_ms: float | None = None,
 ) -> Resolution | None:
-    """One look, no waiting: the resolution, or None when no candidate matches (yet)."""
+    """One look, no waiting: the resolution, or None when no candidate matches (yet). Raises
+    ScopeNotFound when the target's scope or frame is missing (waited for up to
+    `scope_timeout_ms`): absence inside a region that is not there proves nothing."""
     try:
-        return await resolve(page, catalogue, target, timeout_ms=0, mode=mode, wait=False)
+        return await resolve(
+            page, catalogue, target, timeout_ms=0, mode=mode, wait=False, scope_timeout_ms=scope_timeout_ms
+        )
     except LocatorNotFound:
         return None

@@ -8,9 +8,12 @@ page closes instead (closing a context closes its pages).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from playwright.async_api import Page
+
+T = TypeVar("T")
 
 _STATE: dict[int, dict[str, Any]] = {}
 
@@ -22,3 +25,13 @@ def page_state(page: Page) -> dict[str, Any]:
         state = _STATE[key] = {}
         page.once("close", lambda *_: _STATE.pop(key, None))
     return state
+
+
+def kept(page: Page, key: str, make: Callable[[Page], T]) -> T:
+    """The page's one `key` object, made by `make(page)` on first use: a listener per job would
+    pile up on a bulk worker's page, which runs hundreds of jobs."""
+    state = page_state(page)
+    found = state.get(key)
+    if found is None:
+        found = state[key] = make(page)
+    return found  # type: ignore[no-any-return]

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from playwright.async_api import Page, Request, Response
 
-from executor.page_state import page_state
+from executor.engine.page_state import kept
 
 T = TypeVar("T")
 
@@ -87,8 +87,4 @@ class ServerErrorWatch:
 
 def watch_for(page: Page) -> ServerErrorWatch:
     """The page's watch (one per page: a listener per job would pile up on a bulk worker's page)."""
-    state = page_state(page)
-    watch = state.get("server_errors")
-    if watch is None:
-        watch = state["server_errors"] = ServerErrorWatch(page)
-    return watch
+    return kept(page, "server_errors", ServerErrorWatch)

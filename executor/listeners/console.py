@@ -99,6 +99,9 @@ class ConsoleListener:
         if e.reason and e.status in ("skipped", "warned"):
             line += f" [dim]— {escape(e.reason)}[/]"
         self.console.print(line)
+        for d in e.dialogs:
+            if not self.quiet or not d.declared:
+                self.console.print(f"{indent}  [dim]{escape(d.type)} {escape(repr(d.message))} → {d.answer}[/]")
         if e.error and e.status in ("failed", "warned"):
             self.console.print(f"{indent}  [{style}]{escape(e.error)}[/]")
 
@@ -111,6 +114,9 @@ class ConsoleListener:
         )
         if e.error:
             self.console.print(f"  [{style}]{escape(e.error)}[/]")
+        warning = e.performed_warning()
+        if warning:
+            self.console.print(f"  [bold red]⚠ {escape(warning)}[/]")
         for artifact in e.artifacts:
             self.console.print(f"  [dim]{artifact.label}: {escape(artifact.path)}[/]")
 

@@ -66,6 +66,8 @@ _TEMPLATE = r"""<!doctype html>
   .note { color: var(--warn); font-size: .85rem; }
   .reason { color: #57606a; font-style: italic; }
   section.extra { max-width: 1200px; margin: 0 auto; padding: 0 1.5rem; }
+  .performed { color: #82071e; font-weight: 600; }
+  .dialog { font-size: .85rem; } .dialog.undeclared, .dialog.dismissed { color: var(--warn); }
 </style>
 </head>
 <body>
@@ -81,7 +83,7 @@ _TEMPLATE = r"""<!doctype html>
   {% if failures %}
   <div class="failures"><strong>Failures</strong>
     <ul>{% for job, step in failures %}
-      <li><a href="#{{ job.anchor }}">{{ job.id }}</a>: {% if step %}<a href="#{{ step.anchor }}">step {{ step.e.step_id }}</a> <span class="loc">{{ step.e.location }}</span> — {% endif %}{{ job.error }}</li>
+      <li><a href="#{{ job.anchor }}">{{ job.id }}</a>: {% if step %}<a href="#{{ step.anchor }}">step {{ step.e.step_id }}</a> <span class="loc">{{ step.e.location }}</span> — {% endif %}{{ job.error }}{% if job.performed %}<div class="performed">{{ job.performed }}</div>{% endif %}</li>
     {% endfor %}</ul>
   </div>
   {% endif %}
@@ -99,6 +101,7 @@ _TEMPLATE = r"""<!doctype html>
     {% for k, v in job.outputs %}<dt>output {{ k }}</dt><dd>{{ v }}</dd>{% endfor %}
     {% for a in job.artifacts %}<dt>{{ a.kind }}</dt><dd><a href="{{ a.href }}">{{ a.name }}</a></dd>{% endfor %}
   </dl>
+  {% if job.performed %}<p class="performed">⚠ {{ job.performed }}</p>{% endif %}
   {% if job.error %}<pre class="error">{{ job.error }}</pre>{% endif %}
   <table class="steps">
     <colgroup><col class="step"><col class="action"><col class="checks"><col class="time"><col class="shot"></colgroup>
@@ -111,6 +114,7 @@ _TEMPLATE = r"""<!doctype html>
         {% if s.e.reason %}<div class="reason">{{ s.e.reason }}</div>{% endif %}
         {% if s.e.attempts > 1 %}<div class="note">{{ s.e.attempts }} attempts</div>{% endif %}
         {% for n in s.e.notes %}<div class="note">{{ n }}</div>{% endfor %}
+        {% if s.e.rounds is not none %}<div class="note">{{ s.e.rounds }} round(s)</div>{% endif %}
       </td>
       <td><code>{{ s.e.action }}</code>{% if s.e.target %} <code>{{ s.e.target }}</code>{% endif %}{% if s.e.destructive %} <span class="badge fallback">destructive</span>{% endif %}
         {% for k, v in s.vars %}<div class="loc">vars.{{ k }} = {{ v }}</div>{% endfor %}
@@ -119,6 +123,8 @@ _TEMPLATE = r"""<!doctype html>
         {% if s.e.assertions %}<ul class="asserts">{% for a in s.e.assertions %}
           <li class="{{ a.status }}">{{ a.expected }}{% if a.status == "not_checked" %} (not checked){% endif %}{% if a.error %}: <em>{{ a.error }}</em>{% endif %}{% if a.message and a.status == "failed" %} — {{ a.message }}{% endif %}</li>
         {% endfor %}</ul>{% endif %}
+        {% for d in s.e.dialogs %}<div class="dialog {{ d.answer }}{{ '' if d.declared else ' undeclared' }}">{{ d.type }} <q>{{ d.message }}</q> → {{ d.answer }}{% if d.prompt is not none %} with <q>{{ d.prompt }}</q>{% endif %}{% if d.note %} <span class="loc">({{ d.note }})</span>{% endif %}</div>{% endfor %}
+        {% for a in s.downloads %}<div>download <a href="{{ a.href }}">{{ a.name }}</a> <span class="loc">{{ a.size }} bytes, sha256 {{ a.sha256 }}</span></div>{% endfor %}
         {% for m in s.e.matches %}<div><code>{{ m.target }}</code> → <span class="loc">{{ m.description }}</span>
           <span class="badge{{ ' fallback' if m.fallback }}">{{ m.label }}</span></div>{% endfor %}
         {% if s.e.error %}<pre class="error">{{ s.e.error }}</pre>{% endif %}
@@ -177,10 +183,15 @@ def render_html(
                     "e": e,
                     "anchor": _anchor(job.job_id, "step", e.step_id),
                     "images": [{"href": _href(a.path, report_dir), "label": a.label} for a in shots],
+                    "downloads": [
+                        {"href": _href(a.path, report_dir), "name": Path(a.path).name, "size": a.size, "sha256": a.sha256}
+                        for a in e.artifacts
+                        if a.kind == "download"
+                    ],
                     "links": [
                         {"href": _href(a.path, report_dir), "label": a.label or a.kind}
                         for a in e.artifacts
-                        if a.kind not in ("screenshot", "extra")
+                        if a.kind not in ("screenshot", "extra", "download")
                     ]
                     + (
                         [{"href": _href(a.path, report_dir), "label": "trace"} for a in fin.artifacts]
@@ -201,6 +212,7 @@ def render_html(
             "path": st.runbook_path if st else "",
             "status": job.status,
             "error": fin.error if fin else "the job did not finish",
+            "performed": (fin.performed_warning() or "") if fin else "",
             "duration": _ms(fin.duration_ms) if fin else "",
             "counts": ", ".join(f"{n} {s}" for s, n in sorted(fin.counts.items())) if fin else "",
             "params": sorted((k, str(v)) for k, v in (st.params.items() if st else [])),

@@ -29,6 +29,7 @@ def failure_text(step: StepFinished) -> str:
     for a in step.assertions:
         mark = {"passed": "ok", "failed": "FAILED", "not_checked": "not checked"}[a.status]
         lines.append(f"[{mark}] {a.expected}" + (f": {a.error}" if a.error else ""))
+    lines += [f"[dialog] {d.describe()}" for d in step.dialogs]
     if step.error:
         lines += ["", step.error]
     return "\n".join(lines).strip()
@@ -46,13 +47,17 @@ def _testcase(suite: ET.Element, job: JobData) -> tuple[bool, float]:
     failed = job.status == "failed"
     if failed:
         error = job.finished.error if job.finished and job.finished.error else "the job did not finish"
+        warning = job.finished.performed_warning() if job.finished else None
+        if warning:
+            error = f"{error} ({warning})"
         failure = ET.SubElement(case, "failure", message=_clean(error), type="StepFailed")
         step = job.first_failure
-        failure.text = _clean(failure_text(step) if step else error)
-    out = [
-        f"{s.status:8} {s.step_id} {s.title} ({s.location})" + (f" — {s.reason}" if s.reason else "")
-        for s in job.steps
-    ]
+        failure.text = _clean((f"{warning}\n\n" if warning else "") + (failure_text(step) if step else error))
+    out = []
+    for s in job.steps:
+        out.append(f"{s.status:8} {s.step_id} {s.title} ({s.location})" + (f" — {s.reason}" if s.reason else ""))
+        out += [f"         dialog: {d.describe()}" for d in s.dialogs]
+        out += [f"         download: {a.path} ({a.size} bytes, sha256 {a.sha256})" for a in s.artifacts if a.kind == "download"]
     if out:
         ET.SubElement(case, "system-out").text = _clean("\n".join(out))
     return failed, duration

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,20 @@ from executor.load.suggest import closest, did_you_mean, quoted_list
 from executor.load.template_check import TemplateScope
 from executor.load.yaml_source import Mark, YamlMap, YamlSeq
 from executor.model.catalogue import Catalogue
+from executor.numbers import LocaleError, check_locale
 from executor.model.runbook import (
     ACTION_ARGS,
+    PAGE_ACTIONS,
     Assertion,
+    CloseTabArgs,
     Condition,
+    DialogSpec,
     DoneArgs,
+    DownloadArgs,
+    MessageMatch,
+    RepeatArgs,
+    SwitchTabArgs,
+    TextRef,
     ExtractArgs,
     FailArgs,
     FillArgs,
@@ -54,11 +64,17 @@ STEP_KEYS = (
     "idempotent",
     "read_only",
     "optional",
+    "dialog",
+    "opens",
 )
 # Both a step key and an action: `- click: x` + `expect: [...]` vs `- expect: [...]` alone.
 DUAL_KEYS = ("expect", "screenshot")
 TARGET_ASSERTIONS = ("visible", "hidden", "checked", "unchecked", "enabled", "disabled")
-ASSERTION_KINDS = (*TARGET_ASSERTIONS, "text", "value", "count", "url", "title")
+ASSERTION_KINDS = (*TARGET_ASSERTIONS, "text", "value", "count", "number", "url", "title")
+NUMBER_COMPARISONS = ("equals", "at_least", "at_most")
+DIALOG_KEYS = ("accept", "type", "message", "prompt", "optional")
+DIALOG_TYPES = ("alert", "confirm", "prompt", "beforeunload")
+MAX_ROUNDS = 1000
 ASSERTION_OPTIONS = ("message", "timeout")
 MATCHERS = ("equals", "contains", "matches")
 SCREENSHOT_MODES = ("viewport", "full", "none")
@@ -320,6 +336,8 @@ class StepReader:
         vm = c.mapping(value, vmark, f"'{kind}'")
         if vm is None:
             return None
+        if kind == "number":
+            return self._number_assertion(vm, vmark, span, options)
         allowed = (
             ("target", "args", "equals", *ASSERTION_OPTIONS)
             if kind == "count"
@@ -361,22 +379,103 @@ class StepReader:
             **options,
         )
 
+    def _number_assertion(
+        self, vm: YamlMap, vmark: Mark, span: Any, options: dict[str, Any]
+    ) -> Assertion | None:
+        """`number: {target, equals | at_least | at_most, locale?}`: the element's text parsed as a
+        number in the locale, compared as decimals."""
+        c = self.c
+        if not c.keys(vm, ("target", "args", *NUMBER_COMPARISONS, "locale", *ASSERTION_OPTIONS), "'number'", required=("target",)):
+            return None
+        self._inner_options(vm, options)
+        ref = self.target_in(vm, "'number'")
+        locale = self.locale(vm)
+        given = [k for k in NUMBER_COMPARISONS if k in vm]
+        if not given:
+            c.error(vmark, "'number' needs equals, at_least or at_most", "e.g. {target: billing.total, equals: 1421.00}")
+            return None
+        bounds: dict[str, str | None] = {}
+        for key in given:
+            text = self.field(vm, key, "'number'")
+            if text is not None and not template.is_template(text):
+                try:
+                    Decimal(text)
+                except InvalidOperation:
+                    c.error(vm.value_mark(key), f"'{key}' in 'number' must be a number like 1421.00, got {type_name(vm[key])}",
+                            "write it with a dot for decimals, whatever the page's locale")
+                    return None
+            bounds[key] = text
+        if ref is None or any(v is None for v in bounds.values()) or locale is False:
+            return None
+        return Assertion(kind="number", target=ref, locale=locale or None, source=span, **bounds, **options)
+
+    def locale(self, m: YamlMap) -> str | None | bool:
+        """`locale: fr-CA` checked against Babel's locales; False after an error."""
+        if "locale" not in m:
+            return None
+        text = self.plain_name(m["locale"], m.value_mark("locale"), "'locale'")
+        if text is None:
+            return False
+        try:
+            check_locale(text)
+        except LocaleError as err:
+            self.c.error(m.value_mark("locale"), str(err), err.hint)
+            return False
+        return text
+
     def _inner_options(self, m: YamlMap, options: dict[str, Any]) -> None:
         if "message" in m:
             options["message"] = self.field(m, "message", "an assertion")
         if "timeout" in m:
             options["timeout_ms"] = self.c.duration(m, "timeout", "an assertion")
 
-    def _matcher(self, m: YamlMap, kind: str) -> dict[str, str] | None:
+    def _matcher(self, m: YamlMap, kind: str) -> dict[str, Any] | None:
         given = [k for k in MATCHERS if k in m]
         if len(given) != 1:
             self.c.error(m.mark, f"'{kind}' needs exactly one of equals, contains or matches")
             return None
         key = given[0]
+        if key != "matches" and isinstance(m[key], YamlMap):
+            ref = self.text_ref(m[key], m.value_mark(key), f"'{key}' in '{kind}'")
+            return {key: ref} if ref is not None else None
         value = self.field(m, key, f"'{kind}'")
         if key == "matches":
             self.regex(value, m.value_mark(key), f"'{kind}'")
         return {key: value} if value is not None else None
+
+    def text_ref(self, value: YamlMap, mark: Mark, what: str) -> TextRef | None:
+        """`{text: licenses.payment_accepted, args: {qty: 1, tier: Eco}}`: a portal text of the
+        catalogue, in any of its wordings."""
+        c = self.c
+        if not c.keys(value, ("text", "args"), what, required=("text",)):
+            return None
+        name = self.plain_name(value["text"], value.value_mark("text"), f"the text of {what}")
+        if name is None:
+            return None
+        text = self.catalogue.texts.get(name)
+        if text is None:
+            found = closest(name, self.catalogue.texts) if self.catalogue.texts else []
+            hint = f"did you mean {quoted_list(found)}?" if found else "texts are named page.key, in selectors/<page>.yaml under texts:"
+            c.error(value.value_mark("text"), f"unknown text '{name}'", hint)
+            return None
+        args: dict[str, str] = {}
+        if "args" in value:
+            am = c.mapping(value["args"], value.value_mark("args"), f"the args of '{name}'")
+            for key, raw in (am or {}).items():
+                assert am is not None
+                if key not in text.args:
+                    c.error(am.key_mark(key), f"text '{name}' has no arg '{key}'",
+                            did_you_mean(str(key), text.args) or (f"it takes {quoted_list(text.args, 'and')}" if text.args else "it takes no args"))
+                    continue
+                rendered = self.text(raw, am.value_mark(key), f"arg '{key}'")
+                if rendered is not None:
+                    args[str(key)] = rendered
+        missing = [a for a in text.args if a not in args]
+        if missing:
+            c.error(mark, f"text '{name}' needs {quoted_list(missing, 'and')}",
+                    f"write {{text: {name}, args: {{{', '.join(f'{a}: ...' for a in text.args)}}}}}")
+            return None
+        return TextRef(text=name, args=args, source=c.span(mark))
 
     # --- steps --------------------------------------------------------------------------------
 
@@ -416,6 +515,16 @@ class StepReader:
         timeout = c.duration(raw, "timeout", what)
         if timeout == 0:
             c.error(raw.value_mark("timeout"), "'timeout' must be more than 0")
+        dialog = self.dialogs(raw, action)
+        opens = None
+        if "opens" in raw:
+            opens = c.choice(raw, "opens", ("tab",), what)
+            if action not in PAGE_ACTIONS:
+                c.error(raw.key_mark("opens"), f"'opens' on a step whose action ({action}) does nothing on the page",
+                        "put it on the click that opens the tab")
+        if action == "repeat" and flags["destructive"]:
+            c.error(raw.key_mark("destructive"), "a repeat cannot be destructive",
+                    "a loop holds read-only steps only (navigation, paging, reading)")
         if args is None or any(d.is_error for d in c.diagnostics[errors_before:]):
             return None
         return Step(
@@ -427,9 +536,72 @@ class StepReader:
             screenshot=screenshot,
             when=when,
             retry=retry,
+            dialog=dialog,
+            opens=opens,
             source=c.span(mark),
             **flags,
         )
+
+    # --- dialogs ------------------------------------------------------------------------------
+
+    def dialogs(self, raw: YamlMap, action: str) -> tuple[DialogSpec, ...]:
+        """`dialog: accept | dismiss | {accept, type, message, prompt, optional} | [...]`."""
+        if "dialog" not in raw:
+            return ()
+        value, mark = raw["dialog"], raw.value_mark("dialog")
+        if action not in PAGE_ACTIONS:
+            self.c.error(
+                raw.key_mark("dialog"),
+                f"'dialog' on a step whose action ({action}) does nothing on the page that could raise one",
+                "put it on the step whose click (or goto, select...) raises the dialog",
+            )
+            return ()
+        items = list(value.marked_items()) if isinstance(value, YamlSeq) else [(value, mark)]
+        if not items:
+            self.c.error(mark, "'dialog' is an empty list", "declare at least one dialog, or remove 'dialog'")
+        specs = [self.dialog(item, item_mark) for item, item_mark in items]
+        return tuple(s for s in specs if s is not None)
+
+    def dialog(self, value: Any, mark: Mark) -> DialogSpec | None:
+        c = self.c
+        if value in ("accept", "dismiss"):
+            return DialogSpec(accept=value == "accept")
+        if not isinstance(value, YamlMap):
+            c.error(mark, f"a dialog is accept, dismiss or a mapping, got {type_name(value)}",
+                    'e.g. dialog: {accept: true, message: "/for good/"}')
+            return None
+        if not c.keys(value, DIALOG_KEYS, "a dialog"):
+            return None
+        dialog_type = c.choice(value, "type", DIALOG_TYPES, "a dialog")
+        message: MessageMatch | TextRef | None = None
+        if "message" in value and isinstance(value["message"], YamlMap):
+            message = self.text_ref(value["message"], value.value_mark("message"), "the dialog's message")
+        elif "message" in value:
+            text = self.field(value, "message", "a dialog", numbers=False)
+            if text is not None:
+                message = self.message_match(text, value.value_mark("message"))
+        prompt = self.field(value, "prompt", "a dialog")
+        if prompt is not None and dialog_type not in (None, "prompt"):
+            c.error(value.key_mark("prompt"), f"'prompt' answers a prompt(); this dialog is declared as type {dialog_type}")
+        return DialogSpec(
+            accept=c.boolean(value, "accept", "a dialog", default=True),
+            type=dialog_type,
+            message=message,
+            prompt=prompt,
+            prompt_secret=prompt is not None and self.scope.is_secret(prompt),
+            optional=c.boolean(value, "optional", "a dialog"),
+        )
+
+    def message_match(self, text: str, mark: Mark) -> MessageMatch | None:
+        """A substring, or `/regex/` (flag i) as in the catalogue."""
+        found = re.fullmatch(r"/(?P<body>.+)/(?P<flags>[A-Za-z]*)", text, re.DOTALL)
+        if found is None:
+            return MessageMatch(value=text)
+        if set(found["flags"]) - {"i"}:
+            self.c.error(mark, f"unsupported regex flag(s) '{found['flags']}'", "only the i flag (ignore case)")
+            return None
+        self.regex(found["body"], mark, "the dialog's message")  # a template is checked once rendered
+        return MessageMatch(value=found["body"], regex=True, ignore_case="i" in found["flags"])
 
     def _action_key(self, raw: YamlMap, mark: Mark) -> str | None:
         c = self.c
@@ -629,14 +801,17 @@ class StepReader:
             value,
             mark,
             "extract",
-            ("into", "target", "args", "what", "attribute", "pattern", "as", "secret"),
+            ("into", "target", "args", "what", "attribute", "pattern", "as", "locale", "secret"),
             ("into",),
         )
         if m is None:
             return None
         into = c.identifier(m["into"], m.value_mark("into"), "'into'")
         what = c.choice(m, "what", EXTRACT_WHAT, "'extract'") or "text"
-        as_type = c.choice(m, "as", ("string", "int"), "'extract'") or "string"
+        as_type = c.choice(m, "as", ("string", "int", "number"), "'extract'") or "string"
+        locale = self.locale(m)
+        if "locale" in m and as_type != "number":
+            c.error(m.key_mark("locale"), "'locale' goes with as: number", "add as: number, or remove 'locale'")
         ref = self.target_in(m, "'extract'", required=False)
         needs_target = what not in ("url", "title")
         if needs_target and "target" not in m:
@@ -666,6 +841,7 @@ class StepReader:
             attribute=self.field(m, "attribute", "'extract'", numbers=False),
             pattern=pattern,
             as_type=as_type,
+            locale=locale if isinstance(locale, str) else None,
             secret=c.boolean(m, "secret", "'extract'"),
         )
 
@@ -684,6 +860,97 @@ class StepReader:
             if text is not None:
                 values[name] = text
         return SetArgs(values=values)
+
+    def download(self, value: Any, mark: Mark) -> DownloadArgs | None:
+        m = self._map(value, mark, "download", ("target", "args", "into"), ("target", "into"))
+        if m is None:
+            return None
+        ref = self.target_in(m, "'download'")
+        into = self.c.identifier(m["into"], m.value_mark("into"), "'into'")
+        return DownloadArgs(target=ref, into=into) if ref is not None and into is not None else None
+
+    def switch_tab(self, value: Any, mark: Mark) -> SwitchTabArgs | None:
+        if isinstance(value, YamlMap):
+            m = self._map(value, mark, "switch_tab", ("to",), ("to",))
+            if m is None:
+                return None
+            value, mark = m["to"], m.value_mark("to")
+        to = self.text(value, mark, "'switch_tab'", numbers=False)
+        if to is None:
+            return None
+        found = re.fullmatch(r"/(.+)/i?", to, re.DOTALL)
+        if found is not None:
+            self.regex(found.group(1), mark, "'switch_tab'")
+        elif to not in ("previous", "first") and not template.is_template(to):
+            self.c.error(mark, f"switch_tab to '{to}'", 'write previous, first, or a URL regex such as "/invoice/"')
+            return None
+        return SwitchTabArgs(to=to)
+
+    def close_tab(self, value: Any, mark: Mark) -> CloseTabArgs | None:
+        if value is not None:
+            self.c.error(mark, "'close_tab' takes no value", "write `- close_tab:` alone")
+            return None
+        return CloseTabArgs()
+
+    def repeat(self, value: Any, mark: Mark) -> RepeatArgs | None:
+        """`repeat: {until: <condition>, max: N, steps: [...]}`: read-only steps only."""
+        c = self.c
+        m = self._map(value, mark, "repeat", ("until", "max", "steps"), ("until", "max", "steps"))
+        if m is None:
+            return None
+        until = self.condition(m["until"], m.value_mark("until"), "'until'")
+        rounds = c.integer(m, "max", "'repeat'", minimum=1)
+        if rounds is not None and rounds > MAX_ROUNDS:
+            c.error(m.value_mark("max"), f"'max' in 'repeat' is at most {MAX_ROUNDS}", "a loop must end")
+            rounds = None
+        seq = c.sequence(m["steps"], m.value_mark("steps"), "'steps' of 'repeat'")
+        if seq is None:
+            return None
+        if not seq:
+            c.error(seq.mark, "'repeat' has no steps", "add the steps of one round (e.g. click the Next link)")
+        steps: list[Step] = []
+        for raw, item_mark in seq.marked_items():
+            step = self.step(raw, item_mark)
+            self.scope.vars |= raw_vars_set(raw)
+            if step is None:
+                continue
+            problem = self.destructive_in_loop(step)
+            if problem:
+                c.error(
+                    item_mark,
+                    f"a destructive step inside 'repeat': {problem}",
+                    "a loop may hold read-only steps only (navigation, paging, reading); move it after the loop",
+                )
+                continue
+            steps.append(step)
+        if until is None or rounds is None or len(steps) != len(seq):
+            return None
+        return RepeatArgs(until=until, max=rounds, steps=tuple(steps))
+
+    def destructive_in_loop(self, step: Step) -> str | None:
+        """Why `step` may not repeat: it is destructive, or a runbook it uses has a destructive step."""
+        if step.destructive:
+            return f"'{step.title()}' is destructive"
+        if isinstance(step.args, UseArgs):
+            used = self.resolve_use(step.args.runbook, Mark(step.source.line, step.source.col))
+            if used is not None and self._uses_destructive(used, set()):
+                return f"runbook '{used.name}' (used here) has a destructive step"
+        if isinstance(step.args, RepeatArgs):
+            return next((p for s in step.args.steps if (p := self.destructive_in_loop(s))), None)
+        return None
+
+    def _uses_destructive(self, runbook: Runbook, seen: set[str]) -> bool:
+        if runbook.name in seen:
+            return False
+        seen.add(runbook.name)
+        for step in runbook.steps:
+            if step.destructive or (isinstance(step.args, RepeatArgs) and _has_destructive(step.args.steps)):
+                return True
+            if isinstance(step.args, UseArgs):
+                used = self.resolve_use(step.args.runbook, Mark(step.source.line, step.source.col))
+                if used is not None and self._uses_destructive(used, seen):
+                    return True
+        return False
 
     def screenshot(self, value: Any, mark: Mark) -> ScreenshotArgs | None:
         if value is None:
@@ -777,6 +1044,12 @@ class StepReader:
             self.c.error(mark, err.message, err.hint)
 
 
+def _has_destructive(steps: tuple[Step, ...]) -> bool:
+    return any(
+        s.destructive or (isinstance(s.args, RepeatArgs) and _has_destructive(s.args.steps)) for s in steps
+    )
+
+
 def suggest_selectors(name: str, catalogue: Catalogue) -> list[str]:
     """Up to 3 entries like `name`. The key is compared within its page first: the shared
     `page.` prefix would make every entry of the page look close."""
@@ -830,6 +1103,10 @@ ACTION_READERS: dict[str, Callable[[StepReader, Any, Mark], Any]] = {
     "fail": StepReader.fail,
     "done": StepReader.done,
     "set": StepReader.set_vars,
+    "download": StepReader.download,
+    "switch_tab": StepReader.switch_tab,
+    "close_tab": StepReader.close_tab,
+    "repeat": StepReader.repeat,
 }
 assert set(ACTION_READERS) | {"expect"} == set(ACTION_ARGS), "every action in ACTION_ARGS needs a reader"
 
@@ -840,9 +1117,10 @@ def raw_vars_set(raw: Any) -> set[str]:
     if not isinstance(raw, YamlMap):
         return set()
     found: set[str] = set()
-    extract = raw.get("extract")
-    if isinstance(extract, YamlMap) and isinstance(extract.get("into"), str):
-        found.add(extract["into"])
+    for action in ("extract", "download"):
+        value = raw.get(action)
+        if isinstance(value, YamlMap) and isinstance(value.get("into"), str):
+            found.add(value["into"])
     values = raw.get("set")
     if isinstance(values, YamlMap):
         found |= {key for key in values if isinstance(key, str)}

@@ -49,7 +49,24 @@ class TargetRef(Frozen):
         return f"{self.entry}({inner})"
 
 
+class TextRef(Frozen):
+    """A portal text of the catalogue (`licenses.payment_accepted`) with its args: matches any of
+    its wordings. Used where a runbook would otherwise write the portal's words."""
+
+    text: str
+    args: Mapping[str, str] = Field(default_factory=dict)
+    source: SourceSpan = UNKNOWN_SOURCE
+
+    def describe(self) -> str:
+        inner = ", ".join(f"{k}={v}" for k, v in self.args.items())
+        return f"text {self.text}({inner})" if inner else f"text {self.text}"
+
+
+Matcher = str | TextRef
+
+
 AssertionKind = Literal[
+    "number",
     "visible",
     "hidden",
     "text",
@@ -69,9 +86,13 @@ class Assertion(Frozen):
 
     kind: AssertionKind
     target: TargetRef | None = None  # None for url/title
-    equals: str | None = None
-    contains: str | None = None
+    equals: Matcher | None = None
+    contains: Matcher | None = None
     matches: str | None = None  # a Python regex
+    # `number`: compared as decimals after parsing the element's text in `locale`.
+    at_least: str | None = None
+    at_most: str | None = None
+    locale: str | None = None  # None: the run's locale (run option, else the catalogue's)
     ignore_case: bool = False
     message: str | None = None  # said when the assertion fails (e.g. "nothing was changed")
     timeout_ms: int | None = None
@@ -87,6 +108,39 @@ class Condition(Frozen):
     url_matches: str | None = None
     within_ms: int = 0
     source: SourceSpan = UNKNOWN_SOURCE
+
+
+DialogType = Literal["alert", "confirm", "prompt", "beforeunload"]
+
+
+class MessageMatch(Frozen):
+    """What a dialog's message must say: a substring, or a regex (written `/.../i` in YAML)."""
+
+    value: str
+    regex: bool = False
+    ignore_case: bool = False
+
+    def describe(self) -> str:
+        return f"/{self.value}/{'i' if self.ignore_case else ''}" if self.regex else repr(self.value)
+
+
+class DialogSpec(Frozen):
+    """A native dialog (`alert`, `confirm`, `prompt`, `beforeunload`) the step's action raises,
+    and the answer to give. Declared dialogs are expected in order; each must appear within the
+    step's timeout unless `optional` (a portal that asks on some tenants and not on others)."""
+
+    accept: bool = True
+    type: DialogType | None = None  # None: any type
+    message: MessageMatch | TextRef | None = None  # None: any message
+    prompt: str | None = None  # the text typed into a `prompt()` before accepting
+    prompt_secret: bool = False  # the prompt text comes from a secret: redacted everywhere
+    optional: bool = False
+
+    def describe(self) -> str:
+        kind = self.type or "dialog"
+        said = f" saying {self.message.describe()}" if self.message is not None else ""
+        answer = "accept" if self.accept else "dismiss"
+        return f"{answer} a {kind}{said}{' (if raised)' if self.optional else ''}"
 
 
 class RetryPolicy(Frozen):
@@ -157,7 +211,8 @@ class ExtractArgs(Frozen):
     what: Literal["text", "count", "value", "attribute", "url", "title", "table"] = "text"
     attribute: str | None = None
     pattern: str | None = None  # regex; the first group (or the whole match) is kept
-    as_type: Literal["string", "int"] = "string"
+    as_type: Literal["string", "int", "number"] = "string"  # number: a Decimal, parsed in `locale`
+    locale: str | None = None  # for `as: number`; None: the run's locale
     secret: bool = False  # the value read (a 2FA code) joins the run's redaction set
 
 
@@ -191,6 +246,34 @@ class SetArgs(Frozen):
     values: Mapping[str, str]  # name -> template, into vars
 
 
+class DownloadArgs(Frozen):
+    """Click `target`, wait for the download it starts, keep the file in the job's folder (under
+    the name the server gave) and set `vars.<into>` to its path."""
+
+    target: TargetRef
+    into: str
+
+
+class SwitchTabArgs(Frozen):
+    """Continue on another open tab: `previous` (the one the job was on before), `first`, or the
+    first tab whose URL matches a regex (`/invoice/`)."""
+
+    to: str  # "previous" | "first" | a regex written /.../
+
+
+class CloseTabArgs(Frozen):
+    """Close the current tab and continue on the previous one."""
+
+
+class RepeatArgs(Frozen):
+    """A bounded loop of read-only steps: `until` is checked first, then `steps` run, at most
+    `max` times; the step fails when `until` still does not hold after the last round."""
+
+    until: Condition
+    max: int
+    steps: tuple[Step, ...]
+
+
 ActionArgs = (
     GotoArgs
     | TargetArgs
@@ -207,6 +290,10 @@ ActionArgs = (
     | FailArgs
     | DoneArgs
     | SetArgs
+    | DownloadArgs
+    | SwitchTabArgs
+    | CloseTabArgs
+    | RepeatArgs
 )
 
 ScreenshotMode = Literal["viewport", "full", "none"]
@@ -225,6 +312,8 @@ class Step(Frozen):
     idempotent: bool = False  # safe to repeat (retry allowed)
     read_only: bool = False  # changes nothing (retry allowed)
     optional: bool = False  # a failure warns instead of failing the run
+    dialog: tuple[DialogSpec, ...] = ()  # native dialogs the action raises, in order
+    opens: Literal["tab"] | None = None  # the action opens a new tab: the job continues there
     source: SourceSpan = UNKNOWN_SOURCE
 
     def title(self) -> str:
@@ -277,4 +366,16 @@ ACTION_ARGS: Mapping[str, type[Frozen]] = {
     "fail": FailArgs,
     "done": DoneArgs,
     "set": SetArgs,
+    "download": DownloadArgs,
+    "switch_tab": SwitchTabArgs,
+    "close_tab": CloseTabArgs,
+    "repeat": RepeatArgs,
 }
+
+# Actions that do something on the page, so a native dialog or a new tab can follow them.
+PAGE_ACTIONS = frozenset(
+    {"goto", "click", "check", "uncheck", "hover", "fill", "select", "upload", "press", "download"}
+)
+
+
+RepeatArgs.model_rebuild()

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from executor.engine import ScreenshotPolicy
-from executor.trace_file import TraceMode
+from executor.engine.trace_file import TraceMode
+from executor.numbers import LocaleError, check_locale
 from fake_portal.config import DIALECTS
 
 DEFAULT_ARTIFACTS = "reports/runbooks"
@@ -45,7 +46,8 @@ def add_options(parser: pytest.Parser) -> None:
         "--runbook-dialects",
         default=None,
         metavar="LIST",
-        help=f"fake-portal dialects to run every example in, comma separated (default: {','.join(DIALECTS)})",
+        help=f"fake-portal dialects to run every example in, comma separated, or all (default: all, "
+        f"{','.join(DIALECTS)})",
     )
     group.addoption("--runbook-selectors", default=None, metavar="DIR", help="the selector catalogue folder")
     group.addoption(
@@ -88,6 +90,12 @@ def add_options(parser: pytest.Parser) -> None:
         help="a saved storage state (`runbook login`) used instead of running the login runbook",
     )
     group.addoption(
+        "--runbook-locale",
+        default=None,
+        metavar="LOCALE",
+        help="the locale the portal writes numbers in (fr-CA: 1 450,00 $); default: the catalogue's",
+    )
+    group.addoption(
         "--runbook-allow-destructive",
         action="store_true",
         default=False,
@@ -116,6 +124,7 @@ class RunbookOptions:
     login_as: str | None
     auth_state: Path | None
     allow_destructive: bool
+    locale: str | None
     browsers: tuple[str, ...]  # pytest-playwright's --browser
     worker: str | None  # xdist worker id (gw0, ...), None when not under xdist
 
@@ -142,8 +151,18 @@ def _option(config: pytest.Config, name: str) -> Any:
     return config.getoption(name, default=None)
 
 
-def _dialects(raw: str | None) -> tuple[str, ...]:
+def _locale(raw: str | None) -> str | None:
     if not raw:
+        return None
+    try:
+        check_locale(raw)
+    except LocaleError as err:
+        raise pytest.UsageError(f"--runbook-locale: {err}; {err.hint}") from None
+    return raw
+
+
+def _dialects(raw: str | None) -> tuple[str, ...]:
+    if not raw or raw.strip() == "all":
         return DIALECTS
     chosen = tuple(d.strip() for d in raw.split(",") if d.strip())
     unknown = [d for d in chosen if d not in DIALECTS]
@@ -182,6 +201,7 @@ def read_options(config: pytest.Config) -> RunbookOptions:
         login_as=_option(config, "runbook_login_as") or (FAKE_PORTAL_ADMIN if fake else None),
         auth_state=path(_option(config, "runbook_auth_state")),
         allow_destructive=bool(_option(config, "runbook_allow_destructive")),
+        locale=_locale(_option(config, "runbook_locale")),
         browsers=tuple(_option(config, "browser") or ()),
         worker=worker_input.get("workerid") if isinstance(worker_input, dict) else None,
     )

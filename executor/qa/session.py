@@ -26,7 +26,7 @@ from executor.events import Bus, JobStatus, Recorder, RunFinished, RunStarted
 from executor.listeners.html_report import HtmlReportListener
 from executor.load.runbook_loader import RunbookLoader
 from executor.model.catalogue import Catalogue
-from executor.model.plan import Plan, PlannedStep
+from executor.model.plan import Plan
 from executor.model.runbook import Example, Runbook
 from executor.plan import build_plan
 from executor.qa.browser_thread import BrowserThread
@@ -145,6 +145,7 @@ class RunbookSession:
             trace=self.options.trace,
             headed=self.headed,
             interactive=False,  # a test never waits for a person
+            locale=self.options.locale,
         )
 
     def run(self, spec: ExampleSpec, plan: Plan) -> ExampleRun:

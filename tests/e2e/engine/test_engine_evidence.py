@@ -12,7 +12,7 @@ from engine_builders import a, click, fill, goto, plan
 from engine_site import site_catalogue
 from playwright.async_api import Page
 
-from executor.capture import CaptureSettings
+from executor.engine.evidence import CaptureSettings
 from executor.events import JobFinished, RunFinished, RunStarted, StepFinished
 from executor.listeners import HtmlReportListener, JUnitListener, LogFileListener
 

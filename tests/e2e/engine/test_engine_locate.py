@@ -9,7 +9,7 @@ from engine_builders import by, catalogue, entry, ref, role
 from engine_site import site_catalogue
 from playwright.async_api import Page
 
-from executor.locate import LocatorAmbiguous, LocatorNotFound, UnknownEntry, probe, resolve
+from executor.engine.locate import LocatorAmbiguous, LocatorNotFound, ScopeNotFound, UnknownEntry, probe, resolve
 
 pytestmark = pytest.mark.e2e
 
@@ -82,7 +82,8 @@ def test_args_fill_placeholders_regex_escaped_and_within_scopes(on_page) -> None
 
 
 def test_a_missing_scope_says_so(on_page) -> None:
-    with pytest.raises(LocatorNotFound) as err:
+    # Not a LocatorNotFound: a check of absence must not read a missing scope as "absent".
+    with pytest.raises(ScopeNotFound) as err:
         on_page(lambda page: resolve(page, CAT, ref("users.manage", email="zed@x.test"), timeout_ms=200))
     assert "selector users.row(email=zed@x.test) not found" in str(err.value)
     assert "(the scope of users.manage(email=zed@x.test))" in str(err.value)

@@ -76,9 +76,9 @@ def test_a_dry_run_looks_at_every_destructive_locator_again(engine_run) -> None:
 
 
 def test_memo_and_watch_live_as_long_as_their_page(on_page) -> None:
-    from executor import page_state as module
-    from executor.locate import memo_for
-    from executor.server_errors import watch_for
+    from executor.engine import page_state as module
+    from executor.engine.memo import memo_for
+    from executor.engine.server_errors import watch_for
 
     async def check(page):  # type: ignore[no-untyped-def]
         same = memo_for(page, CAT) is memo_for(page, CAT) and watch_for(page) is watch_for(page)

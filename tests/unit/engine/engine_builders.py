@@ -16,6 +16,8 @@ from executor.model.catalogue import (
     CatalogueEntry,
     CataloguePage,
     EntryScope,
+    PortalFacts,
+    Signature,
     TextMatch,
 )
 from executor.model.plan import Plan, PlannedStep
@@ -100,9 +102,16 @@ def entry(
     )
 
 
-def catalogue(*entries: CatalogueEntry) -> Catalogue:
+# The test sites' portal facts: an expired session lands on /login?expired=1 (as the fake portal's).
+TEST_PORTAL = PortalFacts(
+    logged_out=Signature(url_matches=r"/login\?(.*&)?expired=1"),
+    login_page=Signature(url_matches=r"/login/?(\?|$)"),
+)
+
+
+def catalogue(*entries: CatalogueEntry, portal: PortalFacts = TEST_PORTAL) -> Catalogue:
     pages = {e.page: CataloguePage(name=e.page) for e in entries}
-    return Catalogue(pages=pages, entries={e.name: e for e in entries})
+    return Catalogue(pages=pages, entries={e.name: e for e in entries}, portal=portal)
 
 
 # --- steps ---------------------------------------------------------------------------------------

@@ -12,11 +12,14 @@ from engine_builders import a, by, click, fill, ref, role, text, when
 
 from executor import browser
 from executor.describe import step_yaml, title_of
-from executor.engine import login_page_expired
+from executor.engine.signatures import signature_holds
+from executor.load.catalogue_loader import load_catalogue
 from executor.errors import actual_value, summarize
-from executor.locate import Memo, Resolution, describe, fill_placeholders, filled_candidate, js_escape
+from executor.engine.candidates import describe, fill_placeholders, filled_candidate, js_escape
+from executor.engine.locate import Resolution
+from executor.engine.memo import Memo
 from executor.run_api import merged_launch_args
-from executor.trace_file import scrub_zip, secret_forms
+from executor.engine.trace_file import scrub_zip, secret_forms
 from executor.run_api import run_sync
 
 
@@ -179,19 +182,45 @@ def test_scrub_zip_replaces_every_form_of_a_secret(tmp_path: Path) -> None:
     assert all(form not in data for data in contents.values() for form in secret_forms(secret))
 
 
+PORTAL = load_catalogue(Path(__file__).resolve().parents[3] / "selectors")
+
+
 @pytest.mark.parametrize(
     ("url", "expired"),
     [
         ("http://portal/login?expired=1", True),
-        ("http://portal/app/login/?next=/x&expired=1", True),
+        ("http://portal/login?next=/x&expired=1", True),
+        ("http://portal/Connexion.aspx?ReturnUrl=%2fusers", True),
+        ("http://portal/Login.aspx?ReturnUrl=%2fLicences.aspx", True),
         ("http://portal/login", False),
         ("http://portal/login?expired=0", False),
+        ("http://portal/Connexion.aspx", False),
         ("http://portal/licenses?expired=1", False),
     ],
 )
-def test_session_expired_predicate(url: str, expired: bool) -> None:
-    page = SimpleNamespace(url=url)
-    assert run_sync(login_page_expired(page)) is expired  # type: ignore[arg-type]
+def test_the_catalogue_says_what_a_logged_out_page_looks_like(url: str, expired: bool) -> None:
+    """The engine names no portal URL: the signature is `selectors/portal.yaml`'s."""
+    page = SimpleNamespace(url=url, is_closed=lambda: False)
+    signature = PORTAL.portal.logged_out
+    assert signature is not None
+    assert run_sync(signature_holds(page, PORTAL, signature)) is expired  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("url", "on_login"),
+    [
+        ("http://portal/login", True),
+        ("http://portal/login?expired=1", True),
+        ("http://portal/Connexion.aspx", True),
+        ("http://portal/login/code", False),
+        ("http://portal/users", False),
+    ],
+)
+def test_a_bulk_worker_recognises_the_sign_in_page(url: str, on_login: bool) -> None:
+    page = SimpleNamespace(url=url, is_closed=lambda: False)
+    signature = PORTAL.portal.login_page
+    assert signature is not None
+    assert run_sync(signature_holds(page, PORTAL, signature)) is on_login  # type: ignore[arg-type]
 
 
 def _resolution(entry: str, index: int, scope: Resolution | None = None) -> Resolution:
