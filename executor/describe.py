@@ -10,9 +10,9 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]  # PyYAML ships no type hints
 
-from executor.model.runbook import Assertion, Condition, Step, TargetRef
+from executor.model.runbook import Assertion, Condition, MessageMatch, Step, TargetRef, TextRef
 
-_STEP_KEYS = ("name", "destructive", "idempotent", "read_only", "optional", "screenshot", "timeout_ms")
+_STEP_KEYS = ("name", "destructive", "idempotent", "read_only", "optional", "screenshot", "timeout_ms", "opens")
 
 
 def target_of(step: Step) -> str | None:
@@ -40,9 +40,17 @@ def _target(ref: TargetRef) -> Any:
     return ref.entry if not ref.args else {"target": ref.entry, "args": dict(ref.args)}
 
 
+def _text_ref(ref: TextRef) -> Any:
+    return {"text": ref.text, "args": dict(ref.args)} if ref.args else {"text": ref.text}
+
+
 def _clean(value: Any) -> Any:
     if isinstance(value, TargetRef):
         return _target(value)
+    if isinstance(value, TextRef):
+        return _text_ref(value)
+    if isinstance(value, MessageMatch):
+        return value.describe().strip("'") if not value.regex else value.describe()
     if isinstance(value, Condition):
         return condition_surface(value)
     fields = getattr(type(value), "model_fields", None)
@@ -76,10 +84,18 @@ def condition_surface(c: Condition) -> Any:
 
 def assertion_surface(a: Assertion) -> dict[str, Any]:
     options: dict[str, Any] = {
-        k: v
-        for k, v in (("equals", a.equals), ("contains", a.contains), ("matches", a.matches))
+        k: _text_ref(v) if isinstance(v, TextRef) else v
+        for k, v in (
+            ("equals", a.equals),
+            ("contains", a.contains),
+            ("matches", a.matches),
+            ("at_least", a.at_least),
+            ("at_most", a.at_most),
+        )
         if v is not None
     }
+    if a.locale:
+        options["locale"] = a.locale
     if a.ignore_case:
         options["ignore_case"] = True
     if a.message:
@@ -107,10 +123,16 @@ def surface(step: Step) -> dict[str, Any]:
             out[key] = value
     if step.when is not None:
         out["when"] = condition_surface(step.when)
+    if step.dialog:
+        out["dialog"] = [_clean(d) for d in step.dialog]
     if step.expect and step.action != "expect":
         out["expect"] = [assertion_surface(a) for a in step.expect]
     return out
 
 
 def step_yaml(step: Step) -> str:
-    return str(yaml.safe_dump([surface(step)], sort_keys=False, allow_unicode=True, width=110)).rstrip()
+    try:
+        return str(yaml.safe_dump([surface(step)], sort_keys=False, allow_unicode=True, width=110)).rstrip()
+    except yaml.YAMLError:
+        # A report must never fail the step it describes: the model's own repr is evidence enough.
+        return repr(step)

@@ -23,7 +23,7 @@ from executor.load.suggest import did_you_mean
 from executor.model.base import Frozen, SourceSpan
 from executor.model.catalogue import Catalogue
 from executor.model.plan import Plan, PlannedStep
-from executor.model.runbook import Condition, FillArgs, RepeatArgs, Runbook, Step, UseArgs
+from executor.model.runbook import Condition, FillArgs, RepeatArgs, Runbook, SetArgs, Step, UseArgs
 from executor.plan_view import describe_plan, plan_table
 
 T = TypeVar("T")
@@ -69,8 +69,8 @@ def coerce_params(
         elif param.env and env.get(param.env):
             raw = env[param.env]
         elif not param.required:
-            if param.default is not None:
-                values[param.name] = param.default
+            # Not given: its default, or None (a template can test it: `when: "{{ params.x }}"`).
+            values[param.name] = param.default
             continue
         else:
             how = f"--param {param.name}=..." + (f" or set {param.env}" if param.env else "")
@@ -133,6 +133,9 @@ class _Planner:
 
     def walk(self, value: T, scope: _Scope, where: SourceSpan, step_id: str) -> tuple[T, bool]:
         """A copy of `value` with every template rendered that can be now; True if any is left."""
+        if isinstance(value, SetArgs):
+            # Evaluated when the step runs, to a value of its own type (see SetArgs).
+            return value, any(template.is_template(v) for v in value.values.values())
         if isinstance(value, str):
             if not template.is_template(value):
                 return value, False
@@ -310,6 +313,9 @@ def build_plan(
 
 
 def _render_all(value: T, ctx: Mapping[str, Any]) -> T:
+    if isinstance(value, SetArgs):
+        rendered = {k: template.render_value(v, ctx) if isinstance(v, str) else v for k, v in value.values.items()}
+        return value.model_copy(update={"values": rendered})  # type: ignore[return-value]
     if isinstance(value, str):
         return template.render(value, ctx) if template.is_template(value) else value  # type: ignore[return-value]
     if isinstance(value, Frozen):

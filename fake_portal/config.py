@@ -9,9 +9,8 @@ from typing import Any
 ENGLISH_DIALECTS = ("2026", "2024")
 FRENCH_DIALECT = "fr-ca"
 ALL_DIALECTS = (*ENGLISH_DIALECTS, FRENCH_DIALECT)
-# The dialects the runbook examples run in by default (executor/qa imports this name). fr-ca is left out
-# until the selector catalogue knows its labels; the portal itself accepts every one of ALL_DIALECTS.
-DIALECTS = ENGLISH_DIALECTS
+# The dialects the runbook examples run in by default (executor/qa imports this name): every one.
+DIALECTS = ALL_DIALECTS
 DEFAULT_SESSION_TTL_S = 1800.0
 
 # Faults never touch these: tests must always be able to read state, mail and assets.

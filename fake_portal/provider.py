@@ -31,6 +31,9 @@ from .web import read_form, template_env
 
 STATIC = Path(__file__).parent / "static"
 DECLINED_CARDS = frozenset({"4000000000000002"})  # the issuer says no (a common test number)
+# A card the provider accepts, for demos and tests (a common test number; any Luhn-valid number
+# but the declined ones is accepted).
+TEST_CARD = "4242 4242 4242 4242"
 
 TEXTS = {
     "brand": "Paiements Démo",

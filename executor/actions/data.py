@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from executor.actions.base import ActionError, StepContext, action
+from executor.engine.locate import LocatorNotFound
 from executor.engine.wording import WordingError, canonical
 from executor.model.catalogue import Column
 from executor.model.runbook import ExtractArgs, SetArgs
@@ -95,8 +96,12 @@ async def _read(ctx: StepContext, args: ExtractArgs) -> str | int | list[dict[st
         return await _read_table(ctx, args)
     if args.what == "count":
         # Counting rows: many matches is the point, so the first candidate that finds any wins.
-        locator = await ctx.locate(args.target, mode="any")
-        return await locator.count()
+        # None is a count too (0): one look, once the region the target lives in is there.
+        try:
+            found = await ctx.resolve(args.target, mode="any", wait=False, scope_timeout_ms=ctx.timeout_ms())
+        except LocatorNotFound:
+            return 0
+        return await found.locator.count()
     locator = await ctx.locate(args.target)
     timeout = ctx.timeout_ms()
     if args.what == "text":

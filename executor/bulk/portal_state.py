@@ -1,15 +1,16 @@
 """The portal's state as a bulk run sees it: who holds which tier, and the license pool.
 
-Built from the tables `runbooks/_bulk/read_portal.yaml` extracts (`extract what: table`: a list of
-{column header: cell text}). Columns are found by their header's meaning, not their position,
-and both dialects' spellings are accepted ("License" / "Licence").
+Built from the tables `runbooks/_bulk/read_portal.yaml` extracts (`extract what: table` of entries
+whose `columns` the catalogue declares): rows keyed by the catalogue's column names, tiers as
+canonical values and numbers already read in the page's locale. Every wording of the portal
+("Licence", "Éco", "29,00 $") is the catalogue's business, none is named here.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 
@@ -56,56 +57,50 @@ class PortalState:
         }
 
 
-def _column(row: Mapping[str, str], pattern: str, what: str) -> str:
-    for header in row:
-        if re.search(pattern, header, re.IGNORECASE):
-            return header
-    raise StateError(f"the {what} table has no column like /{pattern}/ (columns: {', '.join(row)})")
+def _key(row: Mapping[str, Any], key: str, table: str) -> Any:
+    if key not in row:
+        raise StateError(f"the {table} table has no {key!r} column (columns: {', '.join(map(str, row))})")
+    return row[key]
 
 
-def _int(text: str, what: str) -> int:
-    found = re.findall(r"\d+", text)
-    if len(found) != 1:
-        raise StateError(f"{what}: {text!r} is not one whole number")
-    return int(found[0])
+def _int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or int(value) != value:
+        raise StateError(f"{what}: {value!r} is not one whole number")
+    return int(value)
 
 
-def _cents(text: str) -> int:
-    found = re.search(r"(\d+)[.,](\d{2})", text)
-    if found is None:
-        raise StateError(f"price {text!r} has no amount with two decimals")
-    return int(found.group(1)) * 100 + int(found.group(2))
+def _cents(value: Any, what: str) -> int:
+    if not isinstance(value, Decimal) or value != value.quantize(Decimal("0.01")):
+        raise StateError(f"{what}: {value!r} is not an amount in cents")
+    return int(value * 100)
 
 
-def parse_users(rows: Sequence[Mapping[str, str]]) -> dict[str, str | None]:
-    if not rows:
-        return {}
-    email = _column(rows[0], r"^e-?mail", "users")
-    tier = _column(rows[0], r"^licen[cs]e$", "users")
+def parse_users(rows: Sequence[Mapping[str, Any]]) -> dict[str, str | None]:
+    """`users.table` rows as the catalogue's columns give them: {email, tier}; tier "" is none."""
     users: dict[str, str | None] = {}
     for row in rows:
-        value = row[tier].strip()
-        users[row[email].strip().lower()] = None if re.match(r"^no licen[cs]e", value, re.I) or not value else value
+        tier = str(_key(row, "tier", "users"))
+        users[str(_key(row, "email", "users")).strip().lower()] = tier or None
     return users
 
 
-def parse_pool(rows: Sequence[Mapping[str, str]]) -> dict[str, PoolLine]:
+def parse_pool(rows: Sequence[Mapping[str, Any]]) -> dict[str, PoolLine]:
+    """`licenses.purchased` rows as the catalogue's columns give them: {tier, price (a number in
+    the page's locale), total, assigned, available}."""
     if not rows:
         raise StateError("the purchased-licenses table is empty")
-    first = rows[0]
-    tier, price = _column(first, r"^licen[cs]e$", "pool"), _column(first, r"^price", "pool")
-    total, assigned = _column(first, r"^total", "pool"), _column(first, r"^assigned", "pool")
-    available = _column(first, r"available", "pool")
-    lines = [
-        PoolLine(
-            tier=row[tier].strip(),
-            price_cents=_cents(row[price]),
-            total=_int(row[total], f"{row[tier]} total"),
-            assigned=_int(row[assigned], f"{row[tier]} assigned"),
-            available=_int(row[available], f"{row[tier]} available"),
+    lines = []
+    for row in rows:
+        tier = str(_key(row, "tier", "pool"))
+        lines.append(
+            PoolLine(
+                tier=tier,
+                price_cents=_cents(_key(row, "price", "pool"), f"{tier} price"),
+                total=_int(_key(row, "total", "pool"), f"{tier} total"),
+                assigned=_int(_key(row, "assigned", "pool"), f"{tier} assigned"),
+                available=_int(_key(row, "available", "pool"), f"{tier} available"),
+            )
         )
-        for row in rows
-    ]
     for line in lines:
         if line.total != line.assigned + line.available:
             raise StateError(f"{line.tier}: total {line.total} is not assigned + available")

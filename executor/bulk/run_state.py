@@ -102,8 +102,9 @@ class BulkRun:
 
 
 def failed_at_fail_step(result: JobResult) -> bool:
-    """The runbook refused on its own (`fail:` precondition): trying again gives the same answer."""
-    failed = next((s for s in result.steps if s.status == "failed" and s.step_id == result.failed_step), None)
+    """The runbook refused on its own (`fail:` precondition, in a shared piece too): trying again
+    gives the same answer. The first step to fail is the cause (a `use` or `repeat` fails after it)."""
+    failed = next((s for s in result.steps if s.status == "failed"), None)
     return failed is not None and failed.action == "fail"
 
 

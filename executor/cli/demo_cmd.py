@@ -1,17 +1,23 @@
 """`runbook demo` (`make demo`): the main job, end to end, on the embedded fake portal.
 
-Starts the fake portal with the demo seed on a free port, logs in as the administrator, downgrades
-user03@acme.example from Pro to Eco with the real runbook, then checks the portal's own state:
-the user on Eco, the old Pro license gone from the pool, the monthly bill 20 CAD lower.
+Starts the fake portal with the demo seed on a free port, logs in as the administrator and
+downgrades two users from Pro to Eco with the real runbook: user03 takes the free Eco license the
+account already pays for (nothing is bought), user04 needs one, bought at checkout (the French
+portal takes the card in its payment provider's frame). Then it checks the portal's own state:
+both on Eco, both old Pro licenses deleted, no free license left behind, the bill 49.00 lower.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from babel.numbers import format_currency
 
 from executor.cli.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, print_diagnostics
 from executor.cli.engine_options import engine_options
@@ -19,18 +25,22 @@ from executor.load.diagnostics import LoadError
 from executor.redaction import Redactor
 from executor.session import Auth, run_session
 from executor.workspace import RunDirectory, Workspace
+from fake_portal.config import ALL_DIALECTS
+from fake_portal.provider import TEST_CARD
 
 NAME = "demo"
 EXAMPLES = """\
 examples:
   runbook demo                    # headless, report in runs/<time>-demo/report.html
   runbook demo --headed --slow-mo 300 --dialect 2024
+  runbook demo --dialect fr-ca    # the French WebForms portal: native dialogs, a card form in a frame
 
 exit codes: 0 the downgrade happened and the portal's state checks out, 1 otherwise
 """
 
-USER = "user03@acme.example"
+USERS = ("user03@acme.example", "user04@acme.example")
 ADMIN = "admin@acme.example"
+EXPECTED_DELTA = Decimal("-49.00")  # two Pro (29) gone, one Eco (9) bought
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,7 +51,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--dialect", choices=["2026", "2024"], default="2026", help="the portal's label dialect")
+    p.add_argument(
+        "--dialect", choices=ALL_DIALECTS, default="2026", help="the portal's dialect (fr-ca: the French WebForms portal)"
+    )
     p.add_argument("--headed", action="store_true")
     p.add_argument("--slow-mo", type=int, default=0, metavar="MS")
     p.add_argument(
@@ -50,24 +62,37 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
-def state_checks(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, bool]]:
-    """What must hold after the downgrade, read from the portal itself, not from the browser."""
-    tier = next((u["license"] for u in after["users"] if u["email"] == USER), None)
+def money(amount: Decimal, dialect: str) -> str:
+    """An amount as the portal of that dialect writes it ("380,00 $" in fr-ca, "380.00 CAD")."""
+    if dialect == "fr-ca":
+        return format_currency(amount, "CAD", locale="fr_CA")
+    return f"{amount:.2f} CAD"
+
+
+def state_checks(before: dict[str, Any], after: dict[str, Any], dialect: str = "2026") -> list[tuple[str, bool]]:
+    """What must hold after the downgrades, read from the portal itself, not from the browser."""
+    tiers = {u["email"]: u["license"] for u in after["users"]}
     pro_before, pro_after = before["pool"]["Pro"], after["pool"]["Pro"]
-    delta = round(after["monthly_bill"] - before["monthly_bill"], 2)
+    free_before = {tier: line["available"] for tier, line in before["pool"].items()}
+    free = {tier: line["available"] for tier, line in after["pool"].items()}
+    bill_before = Decimal(str(before["monthly_bill"])).quantize(Decimal("0.01"))
+    bill_after = Decimal(str(after["monthly_bill"])).quantize(Decimal("0.01"))
     return [
-        (f"{USER} holds Eco (was Pro)", tier == "Eco"),
+        (f"{' and '.join(USERS)} hold Eco (were Pro)", all(tiers.get(u) == "Eco" for u in USERS)),
         (
-            f"the old Pro license is deleted (Pro total {pro_before['total']} → {pro_after['total']})",
-            pro_after["total"] == pro_before["total"] - 1,
+            f"the old Pro licenses are deleted (Pro total {pro_before['total']} → {pro_after['total']})",
+            pro_after["total"] == pro_before["total"] - len(USERS),
         ),
         (
-            f"no free Pro license left behind (available {pro_after['available']})",
-            pro_after["available"] == pro_before["available"],
+            "no free license left behind (free before → after: "
+            + ", ".join(f"{t} {free_before[t]} → {n}" for t, n in free.items())
+            + ")",
+            all(n <= free_before[t] for t, n in free.items()) and free["Pro"] == 0,
         ),
         (
-            f"monthly bill {before['monthly_bill']:.2f} → {after['monthly_bill']:.2f} CAD (−20.00 expected)",
-            delta == -20,
+            f"monthly bill {money(bill_before, dialect)} → {money(bill_after, dialect)} "
+            f"({money(EXPECTED_DELTA, dialect)} expected: one free Eco used, one bought)",
+            bill_after - bill_before == EXPECTED_DELTA,
         ),
     ]
 
@@ -75,24 +100,26 @@ def state_checks(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[st
 def run(args: argparse.Namespace) -> int:
     from fake_portal.testing import PortalServer
 
+    # The fake payment provider's test card, for the French portal's card form (never shown).
+    os.environ.setdefault("PORTAL_CARD_NUMBER", TEST_CARD)
     try:
         ws = Workspace.open()
-        plan = ws.plan("downgrade_license.yaml", {"user_email": USER, "target_tier": "Eco"})
+        plans = [ws.plan("downgrade_license.yaml", {"user_email": u, "target_tier": "Eco"}) for u in USERS]
     except LoadError as err:
         print_diagnostics(err.diagnostics)
         return EXIT_INVALID
-    redactor = Redactor(plan.secrets)
+    redactor = Redactor(set().union(*(p.secrets for p in plans)))
     run_dir = RunDirectory.create(
         "demo", path=args.artifacts, redactor=redactor, title="Demo: downgrade Pro → Eco"
     )
     with PortalServer(seed="demo", dialect=args.dialect) as portal:
-        print(f"fake portal ({args.dialect} labels) at {portal.url}; downgrading {USER} from Pro to Eco")
+        print(f"fake portal ({args.dialect}) at {portal.url}; downgrading {' and '.join(USERS)} from Pro to Eco")
         before = portal.state()
         try:
             results = asyncio.run(
                 run_session(
                     ws,
-                    [("downgrade_license", plan)],
+                    [(f"downgrade_{u.split('@')[0]}", p) for u, p in zip(USERS, plans, strict=True)],
                     base_url=portal.url,
                     artifacts_dir=run_dir.path,
                     auth=Auth(login_as=ADMIN),
@@ -103,8 +130,8 @@ def run(args: argparse.Namespace) -> int:
         finally:
             run_dir.close()
         after = portal.state()
-    passed = len(results) == 2 and all(r.status != "failed" for r in results)
-    checks = state_checks(before, after)
+    passed = len(results) == 1 + len(USERS) and all(r.status != "failed" for r in results)
+    checks = state_checks(before, after, args.dialect)
     print("portal state after the run:")
     for text, ok in checks:
         print(f"  {'✓' if ok else '✗'} {text}")

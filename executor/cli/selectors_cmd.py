@@ -148,7 +148,10 @@ async def _check_entry(page: Page, catalogue: Catalogue, entry: CatalogueEntry) 
         found = await resolve(page, catalogue, ref, timeout_ms=RESOLVE_TIMEOUT_MS)
     except LocatorError as err:
         status = "ambiguous" if isinstance(err, LocatorAmbiguous) else "missing"
-        proposed = tuple(s.candidate() for s in err.diagnosis.suggestions)
+        # Nothing close by name (a label reworded or translated): the elements of the wanted role
+        # where it should be are the candidates to review.
+        found = err.diagnosis.suggestions or err.diagnosis.same_role
+        proposed = tuple(s.candidate() for s in found)
         return EntryCheck(
             entry.name, entry.page, status, str(err), entry.required, proposed, err.diagnosis.hints, page.url
         )

@@ -38,22 +38,26 @@ def alternation(options: tuple[str, ...] | list[str]) -> str:
     return unique[0] if len(unique) == 1 else "(?:" + "|".join(unique) + ")"
 
 
-def value_fragment(values: Mapping[str, ValueSet], arg: str, value: str) -> str:
-    """`{tier}` filled with `Eco`: any label of Eco when `tier` is a value set and Eco one of its
-    values; else the value itself, as a literal."""
-    value_set = values.get(arg)
+def value_fragment(values: Mapping[str, ValueSet], arg: str, value: str, set_name: str | None = None) -> str:
+    """`{tier}` filled with `Eco`: any label of Eco when `tier` (or the arg's `set_name`) is a
+    value set and Eco one of its values; else the value itself, as a literal."""
+    value_set = values.get(set_name or arg)
     labels = value_set.labels_of(value) if value_set is not None else ()
     return alternation([literal(label) for label in labels]) if labels else literal(value)
 
 
-def fill(template: str, args: Mapping[str, str], values: Mapping[str, ValueSet]) -> str:
-    """A template with `{arg}` placeholders as a regex fragment (literal parts escaped)."""
+def fill(
+    template: str, args: Mapping[str, str], values: Mapping[str, ValueSet], sets: Mapping[str, str] | None = None
+) -> str:
+    """A template with `{arg}` placeholders as a regex fragment (literal parts escaped); `sets`
+    names the value set of an arg not named after it."""
     out: list[str] = []
     last = 0
     for m in _PLACEHOLDER.finditer(template):
         out.append(literal(template[last : m.start()]))
         name = m.group(1)
-        out.append(value_fragment(values, name, str(args[name])) if name in args else literal(m.group(0)))
+        found = value_fragment(values, name, str(args[name]), (sets or {}).get(name)) if name in args else None
+        out.append(found if found is not None else literal(m.group(0)))
         last = m.end()
     out.append(literal(template[last:]))
     return "".join(out)
@@ -73,7 +77,7 @@ def text_pattern(catalogue: Catalogue, ref: TextRef, *, whole: bool = False) -> 
     """Any variant of the text, its args filled (a value set's arg: any of the value's labels).
     `whole`: the element's text is the message and nothing else (leading and trailing space aside)."""
     text = text_of(catalogue, ref)
-    body = alternation([fill(v, ref.args, catalogue.values) for v in text.variants])
+    body = alternation([fill(v, ref.args, catalogue.values, text.arg_values) for v in text.variants])
     return re.compile(rf"^\s*{body}\s*$" if whole else body, re.IGNORECASE)
 
 

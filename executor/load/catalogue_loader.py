@@ -279,7 +279,7 @@ class _FileReader:
                 if raw_map is None or not c.keys(raw_map, TEXT_KEYS, what, required=("variants",)):
                     continue
                 variants_raw, variants_mark = raw_map["variants"], raw_map.value_mark("variants")
-            args = self.args(raw_map, what) if raw_map is not None else ()
+            args, arg_values = self.text_args(raw_map, what) if raw_map is not None else ((), {})
             items = list(variants_raw.marked_items()) if isinstance(variants_raw, YamlSeq) else [(variants_raw, variants_mark)]
             variants: list[str] = []
             for value, vmark in items:
@@ -299,11 +299,37 @@ class _FileReader:
                     name=f"{page}.{key}",
                     page=page,
                     args=args,
+                    arg_values=arg_values,
                     variants=tuple(variants),
                     description=(c.string(raw_map, "description", what) or "") if raw_map is not None else "",
                     source=c.span(key_mark),
                 )
             )
+
+    def text_args(self, m: YamlMap, what: str) -> tuple[tuple[str, ...], dict[str, str]]:
+        """`args: [qty, tier, {to_tier: tier}]`: names, and the value set of an arg not named after it."""
+        c = self.c
+        if "args" not in m:
+            return (), {}
+        seq = c.sequence(m["args"], m.value_mark("args"), f"'args' of {what}")
+        names: list[str] = []
+        sets: dict[str, str] = {}
+        for value, mark in (seq.marked_items() if seq is not None else []):
+            if isinstance(value, YamlMap):
+                if len(value) != 1:
+                    c.error(mark, "an arg with a value set is one `name: set` pair", "e.g. {to_tier: tier}")
+                    continue
+                (name, set_name), = value.items()
+                if c.identifier(name, value.key_mark(name), "arg") is None:
+                    continue
+                names.append(str(name))
+                sets[str(name)] = str(set_name)
+                self.value_refs.append((str(set_name), value.value_mark(name)))
+                continue
+            name = c.identifier(value, mark, "arg")
+            if name is not None:
+                names.append(name)
+        return tuple(names), sets
 
     def value_sets(self, m: YamlMap) -> dict[str, ValueSet]:
         """`values: {tier: {Eco: [Eco, Éco], ..., "": [No license]}}`."""

@@ -152,6 +152,8 @@ class Text(Frozen):
     name: str  # "page.key"
     page: str
     args: tuple[str, ...] = ()
+    # An arg whose name is not its value set's (`from_tier` takes tier labels): arg -> value set.
+    arg_values: Mapping[str, str] = Field(default_factory=dict)
     variants: tuple[str, ...]
     description: str = ""
     source: SourceSpan = UNKNOWN_SOURCE

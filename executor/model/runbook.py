@@ -243,7 +243,10 @@ class DoneArgs(Frozen):
 
 
 class SetArgs(Frozen):
-    values: Mapping[str, str]  # name -> template, into vars
+    """name -> template, into vars. A template that is one expression keeps its value's type (a
+    number, a list of table rows), as `extract` does; anything else is text."""
+
+    values: Mapping[str, Any]
 
 
 class DownloadArgs(Frozen):

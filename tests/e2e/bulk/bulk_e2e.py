@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fake_portal.provider import TEST_CARD
 from fake_portal.testing import PortalServer
 
 TOKEN = "bulk-e2e"
@@ -37,7 +38,8 @@ def cli(args: Sequence[str], *, env: dict[str, str] | None = None, timeout: floa
     proc = subprocess.run(
         [sys.executable, "-m", "executor.cli", *args],
         cwd=ROOT,
-        env={**os.environ, "CI": "1", **(env or {})},
+        # The French portal's card form takes the fake payment provider's test card.
+        env={**os.environ, "CI": "1", "PORTAL_CARD_NUMBER": TEST_CARD, **(env or {})},
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,

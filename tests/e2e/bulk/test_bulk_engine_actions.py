@@ -38,8 +38,10 @@ def test_extract_table_reads_every_row(bulk_portal: PortalServer, tmp_path: Path
     assert result.code == 0, result.text[-2000:]
     events = [json.loads(line) for line in (tmp_path / "run" / "run.log.jsonl").read_text().splitlines()]
     outputs = next(e for e in events if e["event"] == "JobFinished" and e["job_id"] == "read_portal")["outputs"]
-    users = {u["Email"]: u["License"] for u in outputs["users"]}
-    assert users["user03@acme.example"] == "Pro" and users["user19@acme.example"] == "No license"
+    # The catalogue's columns: canonical tiers ("" for none), counts as numbers, prices read in the
+    # page's locale.
+    users = {u["email"]: u["tier"] for u in outputs["users"]}
+    assert users["user03@acme.example"] == "Pro" and users["user19@acme.example"] == ""
     assert len(users) == 22
-    pool = {p["License"]: p for p in outputs["pool"]}
-    assert (pool["Eco"]["Total"], pool["Eco"]["Available licenses"]) == ("6", "1")
+    pool = {p["tier"]: p for p in outputs["pool"]}
+    assert (pool["Eco"]["total"], pool["Eco"]["available"], pool["Eco"]["price"]) == (6, 1, "9.00")

@@ -1,12 +1,15 @@
 """A bulk downgrade of 50 users with 4 workers under faults: latency jitter, 5% HTTP 500s and 5%
 lost responses on purchase, reassignment and removal, and every session expired once mid-run.
 Ground truth from /_test/state; retries and verifications from the journal. Then the same CSV
-again changes nothing."""
+again changes nothing. In the English portal and in the French WebForms one (native confirm and
+alert on the removal, the card typed in the payment provider's frame, a paged users list, an
+expired session sent to Connexion.aspx), whose card number must appear in no artifact."""
 
 from __future__ import annotations
 
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +18,7 @@ from typing import Any
 import pytest
 from bulk_e2e import PRICES, CliResult, bulk_args, changed_rows, cli, journal_rows, purchases, users_of, write_csv
 
+from fake_portal.provider import TEST_CARD
 from fake_portal.testing import PortalServer
 
 pytestmark = pytest.mark.e2e
@@ -22,11 +26,12 @@ pytestmark = pytest.mark.e2e
 USERS = [f"user{i:02d}@acme.example" for i in range(1, 51)]
 # Every third user to Advanced, the rest to Eco.
 TARGETS = {email: ("Advanced" if i % 3 == 0 else "Eco") for i, email in enumerate(USERS, start=1)}
-FAULT_PATHS = ["/licenses/pay", "/users/license/modify", "/licenses/remove"]
+FAULT_PATHS = ["/licenses/pay", "/users/license/modify", "/licenses/remove"]  # fr-ca pays at /licenses/pay/complete
 
 
 @dataclass
 class FaultedRun:
+    dialect: str
     result: CliResult
     run_dir: Path
     before: dict[str, Any]
@@ -47,10 +52,14 @@ def _expire_mid_run(portal: PortalServer, run_dir: Path, done: threading.Event, 
         time.sleep(0.2)
 
 
-@pytest.fixture(scope="module")
-def faulted(bulk_portal: PortalServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultedRun]:
-    tmp = tmp_path_factory.mktemp("faults")
+@pytest.fixture(scope="module", params=["2026", "fr-ca"])
+def faulted(
+    request: pytest.FixtureRequest, bulk_portal: PortalServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FaultedRun]:
+    dialect = request.param
+    tmp = tmp_path_factory.mktemp(f"faults-{dialect}")
     bulk_portal.reset("bulk:50")
+    bulk_portal.set_dialect(dialect)
     bulk_portal.set_faults(
         latency_ms=10, jitter_ms=120, error_rate=0.05, lost_response_rate=0.05, paths=FAULT_PATHS, seed=5
     )
@@ -60,14 +69,17 @@ def faulted(bulk_portal: PortalServer, tmp_path_factory: pytest.TempPathFactory)
     done, box = threading.Event(), {"row": 0, "expired": 0}
     watcher = threading.Thread(target=_expire_mid_run, args=(bulk_portal, run_dir, done, box), daemon=True)
     watcher.start()
+    # Traces are kept for failed attempts (the default): they are searched for the card number.
+    args = [a for a in bulk_args(bulk_portal, csv, run_dir, "--workers", "4", "--yes") if a not in ("--trace", "off")]
     try:
-        result = cli(bulk_args(bulk_portal, csv, run_dir, "--workers", "4", "--yes"))
+        result = cli(args)
     finally:
         done.set()
         watcher.join()
         injected = bulk_portal.faults_injected()
         bulk_portal.set_faults()
-    yield FaultedRun(result, run_dir, before, bulk_portal.state(), box["row"], box["expired"], injected)
+    yield FaultedRun(dialect, result, run_dir, before, bulk_portal.state(), box["row"], box["expired"], injected)
+    bulk_portal.set_dialect("2026")
 
 
 def test_every_row_changed_and_the_run_exits_0(faulted: FaultedRun) -> None:
@@ -110,8 +122,8 @@ def test_faults_were_met_retried_and_verified(faulted: FaultedRun, capsys: pytes
     text = faulted.result.text
     assert "session expired" in text and "logged in again" in text
     with capsys.disabled():
-        print(f"\n[bulk faults] rows 50, faults served {faulted.injected}, sessions expired at row {faulted.expired_at_row}; ops {ops}; verified {verified}")
-        print("[bulk faults] " + next(line for line in text.splitlines() if line.startswith("retries:")))
+        print(f"\n[bulk faults {faulted.dialect}] rows 50, faults served {faulted.injected}, sessions expired at row {faulted.expired_at_row}; ops {ops}; verified {verified}")
+        print(f"[bulk faults {faulted.dialect}] " + next(line for line in text.splitlines() if line.startswith("retries:")))
 
 
 def test_results_ledger_and_report(faulted: FaultedRun) -> None:
@@ -135,3 +147,17 @@ def test_the_same_csv_again_changes_nothing(faulted: FaultedRun, bulk_portal: Po
     assert journal_rows(tmp_path / "again", "SELECT status, COUNT(*) FROM rows GROUP BY status") == [("unchanged", 50)]
     assert journal_rows(tmp_path / "again", "SELECT COUNT(*) FROM ops")[0][0] == 0
     assert "licenses to buy: none" in again.out
+
+
+def test_the_card_number_is_in_no_artifact(faulted: FaultedRun) -> None:
+    """Screenshots, HTML, logs, the journal, results, traces (every entry of every zip)."""
+    forms = [TEST_CARD, TEST_CARD.replace(" ", ""), TEST_CARD.replace(" ", "+"), TEST_CARD.replace(" ", "%20")]
+    files = [p for p in faulted.run_dir.rglob("*") if p.is_file()]
+    assert len(files) > 100
+    for path in files:
+        blobs = [path.read_bytes()]
+        if path.suffix == ".zip":
+            with zipfile.ZipFile(path) as archive:
+                blobs += [archive.read(name) for name in archive.namelist()]
+        assert not any(f.encode() in blob for blob in blobs for f in forms), f"the card number is in {path}"
+    assert not any(f in faulted.result.text for f in forms)

@@ -35,12 +35,14 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess(*args, timeout=TIMEOUT_S)
 
 
-def test_examples_pass_in_both_dialects_with_screenshots_beside_the_report(pytester: pytest.Pytester) -> None:
+def test_examples_pass_in_english_and_french_with_screenshots_beside_the_report(pytester: pytest.Pytester) -> None:
     make_project(pytester)
     result = run(
         pytester,
         "runbooks",
         "--runbook-fake-portal",
+        "--runbook-dialects",
+        "2026,fr-ca",
         "-v",
         "--output",
         "pw-output",
@@ -51,19 +53,19 @@ def test_examples_pass_in_both_dialects_with_screenshots_beside_the_report(pytes
     result.stdout.fnmatch_lines(
         [
             literal("runbooks/check_license.yaml::pro_user[2026] PASSED*"),
-            literal("runbooks/check_license.yaml::pro_user[2024] PASSED*"),
+            literal("runbooks/check_license.yaml::pro_user[fr-ca] PASSED*"),
             literal("runbooks/check_license.yaml::refuses_a_wrong_tier[2026] PASSED*"),
-            literal("runbooks/check_license.yaml::refuses_a_wrong_tier[2024] PASSED*"),
+            literal("runbooks/check_license.yaml::refuses_a_wrong_tier[fr-ca] PASSED*"),
             "runbook report: reports/runbooks/report.html",
         ]
     )
     root = pytester.path / "reports" / "runbooks"
-    for slug in ("check_license.pro_user.2026", "check_license.pro_user.2024"):
+    for slug in ("check_license.pro_user.2026", "check_license.pro_user.fr-ca"):
         shots = sorted(p.name for p in (root / slug).glob("*.jpg"))
         assert any("open-the-user-page" in s for s in shots), shots
         assert any("the-user-holds-pro" in s for s in shots), shots
     report = (root / "report.html").read_text()
-    assert "check_license::pro_user[2024]" in report
+    assert "check_license::pro_user[fr-ca]" in report
     assert 'src="check_license.pro_user.2026/' in report  # screenshots linked relative to the report
     # pytest-playwright wipes --output at the start of a session: nothing of ours is ever there.
     assert not (pytester.path / "pw-output").exists()
@@ -135,7 +137,7 @@ def test_runbook_traceback_shows_the_python_traceback(pytester: pytest.Pytester)
 
 def test_xdist_workers_each_have_a_portal_a_report_and_their_own_folders(pytester: pytest.Pytester) -> None:
     make_project(pytester)
-    result = run(pytester, "runbooks", "--runbook-fake-portal", "-n", "2")
+    result = run(pytester, "runbooks", "--runbook-fake-portal", "--runbook-dialects", "2026,2024", "-n", "2")
     result.assert_outcomes(passed=4)
     root = pytester.path / "reports" / "runbooks"
     workers = sorted(p.name for p in root.iterdir() if p.is_dir())

@@ -21,9 +21,13 @@ def test_each_example_is_an_item_per_dialect_of_the_fake_portal(pytester: pytest
     assert collected(result) == [
         "runbooks/check_license.yaml::pro_user[2026]",
         "runbooks/check_license.yaml::pro_user[2024]",
+        "runbooks/check_license.yaml::pro_user[fr-ca]",
         "runbooks/check_license.yaml::refuses_a_wrong_tier[2026]",
         "runbooks/check_license.yaml::refuses_a_wrong_tier[2024]",
+        "runbooks/check_license.yaml::refuses_a_wrong_tier[fr-ca]",
     ]
+    every = pytester.runpytest("runbooks", "--collect-only", "-q", "--runbook-fake-portal", "--runbook-dialects", "all")
+    assert collected(every) == collected(result)
 
 
 def test_one_dialect_or_none_on_a_real_portal(pytester: pytest.Pytester) -> None:
@@ -46,7 +50,7 @@ def test_an_unknown_dialect_is_a_usage_error(pytester: pytest.Pytester) -> None:
     make_project(pytester)
     result = pytester.runpytest("runbooks", "--runbook-fake-portal", "--runbook-dialects", "2025")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--runbook-dialects: unknown dialect 2025; known: 2026, 2024*"])
+    result.stderr.fnmatch_lines(["*--runbook-dialects: unknown dialect 2025; known: 2026, 2024, fr-ca*"])
 
 
 def test_only_runbooks_with_examples_inside_a_runbooks_folder(pytester: pytest.Pytester) -> None:
@@ -98,7 +102,7 @@ def test_without_a_portal_every_example_is_skipped_with_the_reason(pytester: pyt
 def test_examples_run_on_chromium_only(pytester: pytest.Pytester) -> None:
     make_project(pytester)
     result = pytester.runpytest("runbooks", "-rs", "--runbook-fake-portal", "--browser", "firefox")
-    result.assert_outcomes(skipped=4)
+    result.assert_outcomes(skipped=6)
     result.stdout.fnmatch_lines(["*runbooks run on Chromium only (--browser firefox)*"])
 
 
