@@ -3,6 +3,9 @@ executor's aggregated path, with 1, 2 and 4 workers.
 
     .venv/bin/python bench/bulk.py                      # 100 users, workers 1 2 4
     .venv/bin/python bench/bulk.py --users 40 --workers 1 4
+    .venv/bin/python bench/bulk.py --scale 100 1000 --workers 2          # memory and speed as runs grow
+    .venv/bin/python bench/bulk.py --scale 100 --workers 1 2 3 4 --trace-modes retain-on-failure  # contexts per core
+    .venv/bin/python bench/bulk.py --remote --users 20 --workers 2       # browser server vs local launch
 
 Per-user variants downgrade each user with the downgrade_license procedure (buy one, reassign,
 remove one), a screenshot after each step the runbook takes one for:
@@ -28,6 +31,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -201,18 +205,62 @@ def _pss_mb(pids: list[int]) -> float:
     return total / 1024
 
 
+def _cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system) a process has used so far; None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _kind(pid: int, root: int) -> str:
+    """Which part of the run a process is: the orchestrator (Python), Playwright's driver (node),
+    Chromium's browser process, its renderers (one per page), or the rest of Chromium."""
+    if pid == root:
+        return "python"
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return "other"
+    if "playwright/driver/node" in cmd or cmd.startswith("node "):
+        return "node"
+    if "--type=renderer" in cmd:
+        return "renderers"
+    if "--type=" in cmd:
+        return "chromium other"  # GPU, network, storage, zygotes, crash handler
+    if "chrom" in cmd:
+        return "chromium browser"
+    return "other"
+
+
 class PeakMemory:
-    """Samples the memory (PSS) of a process tree (minus some pids) every 200 ms."""
+    """Samples the memory (PSS) of a process tree (minus some pids) every 200 ms; keeps the peak,
+    how it splits between the parts of the run at that moment, and the first sample's split."""
 
     def __init__(self, root: int, exclude: set[int]) -> None:
         self.root, self.exclude, self.peak = root, exclude, 0.0
+        self.at_peak: dict[str, float] = {}
+        self.first: dict[str, float] = {}
+        self.cpu: dict[int, tuple[str, float]] = {}  # pid -> its kind, CPU seconds at the last sample
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            pids = [p for p in _tree(self.root) if p not in self.exclude]
-            self.peak = max(self.peak, _pss_mb(pids))
+            split: dict[str, float] = {}
+            for pid in _tree(self.root):
+                if pid not in self.exclude:
+                    kind = _kind(pid, self.root)
+                    split[kind] = split.get(kind, 0.0) + _pss_mb([pid])
+                    cpu = _cpu_s(pid)
+                    if cpu is not None:
+                        self.cpu[pid] = (kind, cpu)
+            total = sum(split.values())
+            if not self.first and "renderers" in split:
+                self.first = split
+            if total > self.peak:
+                self.peak, self.at_peak = total, split
             self._stop.wait(0.2)
 
     def __enter__(self) -> PeakMemory:
@@ -222,6 +270,18 @@ class PeakMemory:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+    ORDER = ("python", "node", "chromium browser", "renderers", "chromium other", "other")
+
+    def split(self) -> str:
+        return ", ".join(f"{k} {self.at_peak[k]:.0f}" for k in self.ORDER if self.at_peak.get(k))
+
+    def cpu_split(self, **more: float) -> str:
+        """CPU seconds by kind over the run (a process that ended loses its last 0.2 s)."""
+        by: dict[str, float] = dict(more)
+        for kind, seconds in self.cpu.values():
+            by[kind] = by.get(kind, 0.0) + seconds
+        return ", ".join(f"{k} {v:.0f}" for k, v in sorted(by.items(), key=lambda kv: -kv[1]) if v >= 0.5)
 
 
 # --- variants ----------------------------------------------------------------------------------------
@@ -235,6 +295,9 @@ class Result:
     seconds: float
     peak_mb: float
     screenshots: int
+    wall: float = 0.0  # the whole command, start to exit (aggregated runs)
+    split: str = ""  # where the peak's memory was
+    cpu: str = ""  # where the CPU time went (seconds by process kind, the portal's included)
 
     @property
     def per_minute(self) -> float:
@@ -272,14 +335,15 @@ def script_per_user() -> PerUser:
 
 
 async def per_user(
-    name: str, procedure: PerUser, portals: list[PortalProcess], rows: list[tuple[str, str]], tmp: Path
+    name: str, procedure: PerUser, portals: list[PortalProcess], rows: list[tuple[str, str]], tmp: Path,
+    settings: BrowserSettings | None = None,
 ) -> Result:
     ws = Workspace.open()
     n = len(portals)
     for portal in portals:
         portal.reset(f"bulk:{len(rows)}")
     shots = 0
-    async with open_browser(BrowserSettings()) as browser:
+    async with open_browser(settings or BrowserSettings()) as browser:
         contexts = []
         for portal in portals:  # log in, outside the timing
             context = await browser.new_context(base_url=portal.url, viewport={"width": 1280, "height": 800})
@@ -307,27 +371,53 @@ async def per_user(
     return Result(name, n, len(rows), seconds, memory.peak, shots)
 
 
-def aggregated(portal: PortalProcess, rows: list[tuple[str, str]], workers: int, tmp: Path) -> Result:
+def aggregated(
+    portal: PortalProcess, rows: list[tuple[str, str]], workers: int, tmp: Path, *, trace: str = "off",
+    extra: tuple[str, ...] = (),
+) -> Result:
+    """`runbook run downgrade_license --input CSV --workers N --yes` on `portal`. `seconds` is the
+    jobs' span (first job after the login to the last), `wall` the whole command."""
     portal.reset(f"bulk:{len(rows)}")
-    csv = tmp / f"agg-{workers}.csv"
+    name = f"agg-{workers}-{len(rows)}-{trace}"
+    csv = tmp / f"{name}.csv"
     csv.write_text("email,target_tier\n" + "".join(f"{e},{t}\n" for e, t in rows), encoding="utf-8")
-    run_dir = tmp / f"agg-{workers}"
+    run_dir = tmp / name
     args = [sys.executable, "-m", "executor.cli", "run", "downgrade_license", "--input", str(csv),
             "--base-url", portal.url, "--login-as", ADMIN, "--workers", str(workers), "--yes",
-            "--trace", "off", "--run-dir", str(run_dir)]  # fmt: skip
+            "--trace", trace, "--run-dir", str(run_dir), *extra]  # fmt: skip
     env = {**os.environ, "CI": "1"}
+    portal_pid = portal.process.pid if portal.process is not None else 0
+    portal_cpu = _cpu_s(portal_pid) or 0.0
+    started = time.perf_counter()
     proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     with PeakMemory(proc.pid, set()) as memory:
         output, _ = proc.communicate()
+    wall = time.perf_counter() - started
+    portal_cpu = (_cpu_s(portal_pid) or portal_cpu) - portal_cpu
     if proc.returncode != 0:
         raise RuntimeError(f"aggregated run with {workers} workers failed:\n{output[-3000:]}")
-    events = [json.loads(line) for line in (run_dir / "run.log.jsonl").read_text().splitlines()]
-    jobs = [e for e in events if e.get("event") in ("JobStarted", "JobFinished") and not e["job_id"].startswith("login")]
-    seconds = max(e["at"] for e in jobs) - min(e["at"] for e in jobs)
+    seconds = _jobs_span(run_dir / "run.log.jsonl")
     users = {u["email"]: u["license"] for u in portal.state()["users"]}
     assert all(users[e] == t for e, t in rows), "aggregated: a user is not on the target"
-    shots = len(list(run_dir.rglob("*.jpg")))
-    return Result("executor aggregated", workers, len(rows), seconds, memory.peak, shots)
+    shots = sum(1 for _ in run_dir.rglob("*.jpg"))
+    label = "executor aggregated" if trace == "off" and not extra else f"aggregated trace={trace} {' '.join(extra)}".strip()
+    result = Result(label, workers, len(rows), seconds, memory.peak, shots, wall=wall, split=memory.split(),
+                    cpu=memory.cpu_split(portal=portal_cpu))
+    shutil.rmtree(run_dir, ignore_errors=True)  # a 1,000-row run's evidence is ~1 GB
+    return result
+
+
+def _jobs_span(log: Path) -> float:
+    first = last = None
+    with log.open(encoding="utf-8") as lines:  # streamed: a 1,000-row run's log is large
+        for line in lines:
+            if '"JobStarted"' not in line and '"JobFinished"' not in line:
+                continue
+            event = json.loads(line)
+            if event.get("event") in ("JobStarted", "JobFinished") and not event["job_id"].startswith("login"):
+                first = event["at"] if first is None else first
+                last = event["at"]
+    return (last or 0.0) - (first or 0.0)
 
 
 # --- main --------------------------------------------------------------------------------------------
@@ -365,12 +455,92 @@ def _line(r: Result) -> str:
     )
 
 
+def scale(sizes: list[int], worker_counts: list[int], traces: list[str], extra: tuple[str, ...]) -> None:
+    """Point 4 of issue 11: wall, users/min and peak memory of aggregate runs as they grow, and
+    where the CPU time went; with several worker counts, how many contexts this machine holds."""
+    print(f"{'rows':>5} {'workers':>7} {'trace':>18} {'wall s':>8} {'users/min':>9} {'jobs s':>8} {'peak MB':>8}  "
+          "where the peak is (MB) | CPU s by process")
+    results: dict[tuple[int, int, str], Result] = {}
+    portal = PortalProcess(seed="bulk:2", test_token=TOKEN).start()
+    try:
+        with tempfile.TemporaryDirectory() as tmp_name:
+            for rows in sizes:
+                for workers in worker_counts:
+                    for trace in traces:
+                        r = aggregated(portal, targets(rows), workers, Path(tmp_name), trace=trace, extra=extra)
+                        results[(rows, workers, trace)] = r
+                        print(f"{rows:>5} {workers:>7} {trace:>18} {r.wall:8.0f} {rows / r.wall * 60:9.1f} "
+                              f"{r.seconds:8.0f} {r.peak_mb:8.0f}  {r.split} | {r.cpu}", flush=True)
+    finally:
+        portal.stop()
+    small, large = min(sizes), max(sizes)
+    workers = worker_counts[0]
+    for trace in traces if small != large else ():
+        a, b = results[(small, workers, trace)], results[(large, workers, trace)]
+        print(f"trace={trace}: peak {large} rows / {small} rows = {b.peak_mb / a.peak_mb:.2f} (target <= 1.10); "
+              f"users/min {large} / {small} = {(large / b.wall) / (small / a.wall):.2f} (target >= 0.90)")
+    if len(traces) > 1:
+        base = traces[-1]
+        for trace in traces[:-1]:
+            for rows in sizes:
+                ratio = results[(rows, workers, trace)].wall / results[(rows, workers, base)].wall
+                print(f"{rows} rows: wall trace={trace} / trace={base} = {ratio:.2f} (target <= 1.10)")
+
+
+async def remote(n_users: int, workers: int, rounds: int) -> None:
+    """The same per-user downgrades in a browser launched here and in one on a Playwright browser
+    server on this machine (`runbook browser-server`), rounds alternated."""
+    from executor.browser import RemoteBrowser
+
+    server = subprocess.Popen([sys.executable, "-m", "executor.cli", "browser-server", "--port", "0"], cwd=ROOT,
+                              stdout=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
+    assert server.stdout is not None
+    endpoint = server.stdout.readline().strip()
+    ws, options = Workspace.open(), EngineOptions(screenshots="every_step", trace="off")
+    portals = [PortalProcess(seed=f"bulk:{n_users}", test_token=TOKEN).start() for _ in range(workers)]
+    rows = targets(n_users)
+    local_s, remote_s = 0.0, 0.0
+    try:
+        with tempfile.TemporaryDirectory() as tmp_name:
+            for round_ in range(rounds):
+                order = [("local", BrowserSettings()), ("remote", BrowserSettings(remotes=(RemoteBrowser("server", endpoint),)))]
+                if round_ % 2:
+                    order.reverse()
+                for name, settings in order:
+                    r = await per_user(f"executor per user ({name})", executor_per_user(ws, options), portals, rows,
+                                       Path(tmp_name) / f"{name}{round_}", settings)  # fmt: skip
+                    print(_line(r), flush=True)
+                    if name == "local":
+                        local_s += r.seconds
+                    else:
+                        remote_s += r.seconds
+    finally:
+        for portal in portals:
+            portal.stop()
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+    print(f"remote / local per user, {rounds} rounds: {remote_s / local_s:.2f} (target <= 1.05)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--scale", type=int, nargs="+", metavar="ROWS",
+                        help="aggregate runs of these sizes instead (wall, users/min, peak memory and its split)")
+    parser.add_argument("--trace-modes", nargs="+", default=["retain-on-failure", "off"], help="with --scale")
+    parser.add_argument("--run-args", default="", help="with --scale: more `runbook run` options, e.g. '--recycle-every 0'")
+    parser.add_argument("--remote", action="store_true", help="per user: a browser server here vs a local launch")
+    parser.add_argument("--rounds", type=int, default=3, help="with --remote")
     args = parser.parse_args()
-    print(f"bulk downgrade of {args.users} users; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    if args.scale:
+        scale(args.scale, args.workers, args.trace_modes, tuple(args.run_args.split()))
+        return
+    if args.remote:
+        asyncio.run(remote(args.users, args.workers[0], args.rounds))
+        return
+    print(f"bulk downgrade of {args.users} users")
     print(f"{'variant':24} {'workers':>7} {'users':>5} {'seconds':>9} {'users/min':>9} {'peak MB':>9} {'shots':>7}")
     results = asyncio.run(bench(args.users, args.workers))
     print()

@@ -1,8 +1,15 @@
-"""Which Chromium to drive, and how to launch it.
+"""Which Chromium to drive: one launched here, or one running elsewhere.
 
 Discovery order (the same as `scripts/ensure-chromium`): `RUNBOOK_CHROMIUM`, then the browser
 Playwright manages (if it was downloaded), then a system Chromium/Chrome on PATH. Playwright only
 needs `executable_path` when the browser is not its own, so `launch_args` adds it only then.
+
+Remote browsers: a Playwright browser server (`runbook browser-server`, `playwright run-server`,
+`launchServer`, the Playwright container image) through `BrowserType.connect`, or any Chromium
+speaking CDP (a browser pool, a Chrome started with `--remote-debugging-port`) through
+`connect_over_cdp`. What only a local launch can use (a local `executable_path`, `--headed`) is
+refused with a clear message rather than dropped. Evidence still lands in the local run folder:
+screenshots, traces and downloads come back over the connection.
 """
 
 from __future__ import annotations
@@ -12,12 +19,13 @@ import os
 import shutil
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Playwright, async_playwright
 
 ENV_VAR = "RUNBOOK_CHROMIUM"
 SYSTEM_NAMES = ("chromium", "chromium-browser", "google-chrome")
@@ -32,8 +40,42 @@ BASE_ARGS = (
 )
 
 
+SERVERS_ENV = "RUNBOOK_BROWSER_SERVERS"
+CONNECT_TIMEOUT_MS = 30_000
+
+
 class ChromiumNotFound(RuntimeError):
     pass
+
+
+class RemoteOptionError(ValueError):
+    """An option only a local launch can honour was given with a remote browser."""
+
+
+@dataclass(frozen=True)
+class RemoteBrowser:
+    """A browser running elsewhere: a Playwright browser server (`ws://...`) or a CDP endpoint."""
+
+    kind: Literal["server", "cdp"]
+    endpoint: str
+
+    def describe(self) -> str:
+        """The endpoint without what may be a credential (user info, query, a server's secret
+        path): it is shown in logs and reports, which must never carry one."""
+        parts = urlsplit(self.endpoint)
+        host = parts.hostname or ""
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        path = "/…" if parts.path.strip("/") else ""
+        return urlunsplit((parts.scheme, netloc, path, "", ""))
+
+
+def servers_from(values: list[str] | None, env: str | None) -> tuple[RemoteBrowser, ...]:
+    """`--browser-server` values, else `RUNBOOK_BROWSER_SERVERS` (comma-separated)."""
+    given = list(values or []) or [v.strip() for v in (env or "").split(",") if v.strip()]
+    for endpoint in given:
+        if urlsplit(endpoint).scheme not in ("ws", "wss"):
+            raise RemoteOptionError(f"--browser-server {endpoint!r}: a Playwright browser server's address is ws://HOST:PORT/PATH")
+    return tuple(RemoteBrowser("server", e) for e in given)
 
 
 def _managed_chromium() -> str | None:
@@ -136,6 +178,26 @@ class BrowserSettings:
     viewport: tuple[int, int] = (1280, 800)
     # Extra `new_context` options (locale, storage_state, ...), merged over the viewport.
     context_options: dict[str, Any] = field(default_factory=dict)
+    # Browsers elsewhere (empty: launch one here). Several servers share a bulk run's workers.
+    remotes: tuple[RemoteBrowser, ...] = ()
+
+    def check_remote(self) -> None:
+        """Raise RemoteOptionError for a launch option that cannot travel to a remote browser."""
+        if not self.remotes:
+            return
+        kinds = {r.kind for r in self.remotes}
+        if len(kinds) > 1 or ("cdp" in kinds and len(self.remotes) > 1):
+            raise RemoteOptionError("give browser servers (--browser-server, repeatable) or one --cdp-endpoint, not both")
+        if self.executable is not None:
+            raise RemoteOptionError(
+                f"a browser's executable path ({self.executable}) is a path on this machine: a remote browser "
+                "runs the server's own; set it where the server starts (runbook browser-server, RUNBOOK_CHROMIUM)"
+            )
+        if self.headed:
+            raise RemoteOptionError(
+                "--headed cannot travel to a remote browser: whether its window shows is the server's choice "
+                "(start it on a machine with a display)"
+            )
 
     def launch_kwargs(self) -> dict[str, Any]:
         return launch_args(self.headed, slow_mo_ms=self.slow_mo_ms, executable=self.executable)
@@ -145,19 +207,58 @@ class BrowserSettings:
         return {"viewport": {"width": width, "height": height}, **self.context_options}
 
 
+async def connect(playwright: Playwright, remote: RemoteBrowser, *, slow_mo_ms: int = 0) -> Browser:
+    """A browser of a Playwright browser server, or a Chromium over CDP."""
+    if remote.kind == "server":
+        return await playwright.chromium.connect(remote.endpoint, slow_mo=slow_mo_ms, timeout=CONNECT_TIMEOUT_MS)
+    return await playwright.chromium.connect_over_cdp(remote.endpoint, slow_mo=slow_mo_ms, timeout=CONNECT_TIMEOUT_MS)
+
+
 @asynccontextmanager
 async def open_browser(
     settings: BrowserSettings | None = None, *, launch: dict[str, Any] | None = None
 ) -> AsyncIterator[Browser]:
-    """Playwright + one Chromium for the duration of the block.
+    """Playwright + one Chromium for the duration of the block: the first remote browser of
+    `settings` when it names some, else one launched here.
 
     `launch` (plain `BrowserType.launch` kwargs, e.g. pytest-playwright's `browser_type_launch_args`
-    completed by `launch_args`) wins over `settings`.
+    completed by `launch_args`) wins over `settings` for a local launch.
     """
-    kwargs = launch if launch is not None else (settings or BrowserSettings()).launch_kwargs()
+    settings = settings or BrowserSettings()
+    settings.check_remote()
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(**kwargs)
+        if settings.remotes:
+            browser = await connect(playwright, settings.remotes[0], slow_mo_ms=settings.slow_mo_ms)
+        else:
+            browser = await playwright.chromium.launch(**(launch if launch is not None else settings.launch_kwargs()))
         try:
             yield browser
         finally:
             await browser.close()
+
+
+@asynccontextmanager
+async def open_browsers(
+    settings: BrowserSettings, *, launch: dict[str, Any] | None = None
+) -> AsyncIterator[list[tuple[str, Browser]]]:
+    """Every browser of `settings`, with a label for notes and reports: each remote one (connected
+    in turn; one that cannot be reached is an error before anything runs), else one launched here."""
+    settings.check_remote()
+    async with AsyncExitStack() as stack:
+        playwright = await stack.enter_async_context(async_playwright())
+        browsers: list[tuple[str, Browser]] = []
+        if settings.remotes:
+            for remote in settings.remotes:
+                browser = await connect(playwright, remote, slow_mo_ms=settings.slow_mo_ms)
+                browsers.append((remote.describe(), browser))
+        else:
+            browser = await playwright.chromium.launch(**(launch if launch is not None else settings.launch_kwargs()))
+            browsers.append(("local", browser))
+        try:
+            yield browsers
+        finally:
+            for _label, browser in browsers:
+                try:
+                    await browser.close()
+                except Exception:  # noqa: BLE001 - a server that went away cannot be closed
+                    pass

@@ -8,10 +8,13 @@ mappings): a listener never needs the browser, and never sees a secret.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
+import types
+import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, Union
 
 import structlog
 
@@ -242,6 +245,9 @@ Event = (
 )
 
 
+EVENT_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in typing.get_args(Event)}
+
+
 def event_name(event: Event) -> str:
     return type(event).__name__
 
@@ -249,6 +255,75 @@ def event_name(event: Event) -> str:
 def to_dict(event: Event) -> dict[str, Any]:
     """Plain data for JSON (logs, journals): `{"event": "StepFinished", ...fields}`."""
     return {"event": event_name(event), **dataclasses.asdict(event)}
+
+
+class EventDecodeError(ValueError):
+    """A mapping that is not an event `to_dict` wrote; the message names the field (`StepFinished.timings.act_ms`)."""
+
+
+def from_dict(data: Mapping[str, Any]) -> Event:
+    """The event `to_dict` made `data` from, after a trip through JSON (lists back to tuples,
+    nested dataclasses rebuilt). Keys it does not know are ignored (a JSON log line's `level`,
+    a newer writer's additions); a missing field takes its default.
+
+    Raises EventDecodeError: no or an unknown `event` name, a missing required field, a value of
+    the wrong type.
+    """
+    name = data.get("event") if isinstance(data, Mapping) else None
+    kind = EVENT_TYPES.get(name) if isinstance(name, str) else None
+    if kind is None:
+        known = ", ".join(EVENT_TYPES)
+        raise EventDecodeError(f"not an event: 'event' is {name!r}, not one of {known}")
+    return _decode_dataclass(kind, data, kind.__name__)  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _decode_dataclass(cls: type, data: Any, where: str) -> Any:
+    if not isinstance(data, Mapping):
+        raise EventDecodeError(f"{where}: expected an object, got {type(data).__name__}")
+    hints = _hints(cls)
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name in data:
+            values[f.name] = _decode(hints[f.name], data[f.name], f"{where}.{f.name}")
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise EventDecodeError(f"{where}: the field '{f.name}' is missing")
+    return cls(**values)
+
+
+def _decode(hint: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    if hint is Any:
+        return value
+    if origin in (Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        return _decode(next(o for o in options if o is not type(None)), value, where)
+    if origin is Literal:
+        if value not in typing.get_args(hint):
+            raise EventDecodeError(f"{where}: {value!r} is not one of {', '.join(map(repr, typing.get_args(hint)))}")
+        return value
+    if origin is tuple:
+        item = typing.get_args(hint)[0]
+        if not isinstance(value, (list, tuple)):
+            raise EventDecodeError(f"{where}: expected a list, got {type(value).__name__}")
+        return tuple(_decode(item, v, f"{where}[{i}]") for i, v in enumerate(value))
+    if origin is not None and issubclass(origin, Mapping):
+        if not isinstance(value, Mapping):
+            raise EventDecodeError(f"{where}: expected an object, got {type(value).__name__}")
+        return dict(value)
+    if dataclasses.is_dataclass(hint):
+        return _decode_dataclass(hint, value, where)  # type: ignore[arg-type]
+    if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(hint, type) and not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
+        raise EventDecodeError(f"{where}: expected {hint.__name__}, got {type(value).__name__}")
+    return value
 
 
 def redact_event(event: Any, redactor: Redactor) -> Any:

@@ -1,6 +1,6 @@
 """pytest plugin: every example in a runbook's `tests:` section is a test item.
 
-    pytest runbooks/ --runbook-fake-portal        # each example, in both dialects, on a fake portal
+    pytest runbooks/ --runbook-fake-portal        # each example, in every dialect, on a fake portal
     pytest runbooks/ --base-url https://portal    # each example once, on a real portal
 
 Collection: YAML runbooks (not `_shared/`) with a `tests:` section, inside a folder named
@@ -22,6 +22,15 @@ pytest-playwright's `browser`/`context`/`page` are sync-API objects and the engi
 command line and the user's overrides, and launches one async Chromium per session (per xdist
 worker) with them, in a thread (`executor.qa.browser_thread`).
 
+Remote browsers: `--runbook-browser-server WS_URL` (or `RUNBOOK_BROWSER_SERVERS`) or
+`--runbook-cdp-endpoint URL` connect instead of launching (`executor.qa.options`); launch options
+that cannot travel are refused, never dropped.
+
+Results and reports: every process that runs examples (each xdist worker, each shard) writes its
+results file (`executor.qa.results`); the process that ends the run (the xdist controller, or the
+only process) merges them into one `report.html` and one runbook `junit.xml`
+(`executor.qa.run_report`); shards from several machines merge with `runbook report merge`.
+
 Per item: reset the fake portal to the example's seed and dialect, read `/_test/state`, log in
 with `_shared/login.yaml` (or `--runbook-auth-state`) in a fresh context, run the plan, read the
 state again; then judge the outcome and the ground truth (`executor.qa.verdict`). A failure shows
@@ -32,23 +41,24 @@ from __future__ import annotations
 
 import secrets
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from executor.browser import BrowserSettings
+from executor.browser import BrowserSettings, RemoteOptionError
 from executor.load.diagnostics import LoadError
 from executor.load.runbook_loader import SHARED_DIR
 from executor.load.yaml_source import read_yaml
-from executor.plan import PlanError
+from executor.plan import PlanError, destructive_steps
 from executor.qa import ground_truth
 from executor.qa.browser_thread import BrowserThread
 from executor.qa.library import Library
-from executor.qa.options import RunbookOptions, add_options, read_options
-from executor.qa.report_index import write_index
-from executor.plan import destructive_steps
+from executor.qa.options import RunbookOptions, add_options, read_options, remote_launch_args
+from executor.qa.results import SESSION_KEY, ResultsRecorder, evidence_of
+from executor.qa.run_report import RunReport, XdistSession
 from executor.qa.session import ExampleSpec, RunbookSession, plan_example
 from executor.qa.verdict import ExampleFailed, Where, problems, render
 from executor.run_api import merged_launch_args
@@ -58,7 +68,7 @@ RUNBOOKS_DIR = "runbooks"
 MARKER = "runbook"
 _OPTIONS = pytest.StashKey[RunbookOptions]()
 _LIBRARY = pytest.StashKey[Library]()
-_REPORTS = pytest.StashKey[list[Path]]()
+_RECORDER = pytest.StashKey[ResultsRecorder]()
 _DEPRECATION = "pytest.PytestRemovedIn10Warning"
 
 
@@ -74,38 +84,25 @@ def pytest_configure(config: pytest.Config) -> None:
     options = read_options(config)
     config.stash[_OPTIONS] = options
     config.stash[_LIBRARY] = Library(options.selectors, config.rootpath)
-    config.stash[_REPORTS] = []
-    if getattr(config.option, "dist", "no") != "no" and not hasattr(config, "workerinput"):
-        config.pluginmanager.register(_XdistController(config), "portal_runbooks_xdist")
+    worker_input = getattr(config, "workerinput", None)
+    controller = getattr(config.option, "dist", "no") != "no" and worker_input is None
+    # One id per pytest invocation: the controller's, handed to its xdist workers.
+    session = worker_input.get(SESSION_KEY, "") if isinstance(worker_input, dict) else ""
+    session = session or uuid.uuid4().hex[:16]
+    if controller:
+        config.pluginmanager.register(XdistSession(session), "portal_runbooks_xdist")
+    else:  # this process runs the examples: it writes their results
+        recorder = ResultsRecorder(config, options, session, lambda item: isinstance(item, RunbookItem))
+        config.stash[_RECORDER] = recorder
+        config.pluginmanager.register(recorder, "portal_runbooks_results")
+    if worker_input is None:  # the process that ends the run: the report
+        config.pluginmanager.register(RunReport(config, options, session), "portal_runbooks_report")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> RunbookFile | None:
     if is_runbook_file(file_path, parent.config):
         return RunbookFile.from_parent(parent, path=file_path)
     return None
-
-
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    for report in config.stash.get(_REPORTS, []):
-        terminalreporter.write_line(f"runbook report: {Where(config.invocation_params.dir).path(report)}")
-
-
-class _XdistController:
-    """Registered on the xdist controller only: the workers' reports, and one page linking them."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-        self.reports: list[Path] = []
-
-    def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        path = getattr(node, "workeroutput", {}).get("runbook_report")
-        if path:
-            self.reports.append(Path(path))
-
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self.reports:
-            index = self.config.stash[_OPTIONS].report
-            self.config.stash[_REPORTS].append(write_index(index, self.reports))
 
 
 # --- collection ----------------------------------------------------------------------------------
@@ -201,6 +198,7 @@ class RunbookItem(pytest.Function):
     def __init__(self, *, spec: ExampleSpec, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.spec = spec
+        self.example_run: Any = None  # the ExampleRun, once it ran
         self.add_marker(MARKER)
         # pytest-playwright 0.10's `base_url` fallback fixture is a session-scoped instance method,
         # which pytest 9 deprecates; the item only reads it, and nobody running runbooks can act on it.
@@ -229,16 +227,14 @@ class RunbookItem(pytest.Function):
         except PlanError as err:
             raise ExampleFailed(f"cannot plan the example '{self.spec.example.name}':\n{err}") from None
         run = session.run(self.spec, plan)
+        self.example_run = run  # for the results file (executor.qa.results)
         self.user_properties.append(("runbook_artifacts", where.path(run.artifacts_dir)))
         self.user_properties.append(("runbook_report", where.path(session.report_path)))
         found = problems(run, where)
         if found:
-            failed = next(
-                (s for j in (run.login, run.result) if j for s in j.steps if s.status == "failed"), None
-            )
-            if failed is not None and failed.screenshot:
-                self.user_properties.append(("runbook_screenshot", where.path(failed.screenshot)))
-            trace = next((j.trace for j in (run.login, run.result) if j and j.trace), None)
+            screenshot, trace = evidence_of(run)
+            if screenshot:
+                self.user_properties.append(("runbook_screenshot", where.path(screenshot)))
             if trace is not None:
                 self.user_properties.append(("runbook_trace", where.path(trace)))
             raise ExampleFailed(render(run, found, where))
@@ -277,15 +273,31 @@ def runbook_portal(
 
 
 @pytest.fixture(scope="session")
-def runbook_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+def runbook_launch_args(
+    request: pytest.FixtureRequest, browser_type_launch_args: dict[str, Any], runbook_options: RunbookOptions
+) -> dict[str, Any]:
     """pytest-playwright's launch args (--headed, --browser-channel, --slowmo, overrides) over our
-    Chromium discovery and flags."""
-    return merged_launch_args(browser_type_launch_args, headed=False, slow_mo_ms=0)
+    Chromium discovery and flags; with a remote browser, only what travels (`slow_mo`), and a
+    launch option that cannot travel (a conftest's `executable_path`, `args`) stops the session
+    with its message: it would be silently ignored otherwise."""
+    remote = runbook_options.remote
+    if remote is None:
+        return merged_launch_args(browser_type_launch_args, headed=False, slow_mo_ms=0)
+    try:
+        return remote_launch_args(browser_type_launch_args, remote)
+    except RemoteOptionError as err:
+        message = f"usage error: {err}"
+    if hasattr(request.config, "workerinput"):
+        # pytest.exit in an xdist worker is an internal error of the controller: the item
+        # fails with the message alone, and the worker asks the controller to stop the run.
+        request.session.shouldstop = message
+        pytest.fail(message, pytrace=False)
+    pytest.exit(message, returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 @pytest.fixture(scope="session")
-def runbook_browser(runbook_launch_args: dict[str, Any]) -> Iterator[BrowserThread]:
-    with BrowserThread(runbook_launch_args) as thread:
+def runbook_browser(runbook_launch_args: dict[str, Any], runbook_options: RunbookOptions) -> Iterator[BrowserThread]:
+    with BrowserThread(runbook_launch_args, runbook_options.remote) as thread:
         yield thread
 
 
@@ -318,14 +330,13 @@ def runbook_session(
     runbook_portal: PortalServer | None,
 ) -> Iterator[RunbookSession]:
     context_args = {**runbook_context_args, "base_url": runbook_base_url}
-    session = RunbookSession(runbook_options, runbook_browser, context_args, runbook_base_url, runbook_portal)
+    recorder = request.config.stash.get(_RECORDER, None)
+    session = RunbookSession(
+        runbook_options, runbook_browser, context_args, runbook_base_url, runbook_portal,
+        listeners=[recorder] if recorder is not None else [],
+    )
     session.start(sum(isinstance(i, RunbookItem) for i in request.session.items))
     try:
         yield session
     finally:
-        report = session.finish()
-        workeroutput = getattr(request.config, "workeroutput", None)
-        if workeroutput is not None:
-            workeroutput["runbook_report"] = str(report)
-        else:
-            request.config.stash[_REPORTS].append(report)
+        session.finish()

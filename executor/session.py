@@ -124,6 +124,7 @@ def run_in_scratch(
     auth: Auth,
     options: EngineOptions,
     after: Callable[[BrowserContext], Awaitable[None]] | None = None,
+    settings: BrowserSettings | None = None,
 ) -> list[JobResult]:
     """A session whose evidence nobody keeps (`login`, `selectors check`): a temporary run folder."""
     with tempfile.TemporaryDirectory(prefix=f"runbook-{name}-") as tmp:
@@ -132,7 +133,7 @@ def run_in_scratch(
             return asyncio.run(
                 run_session(
                     ws, [], base_url=base_url, artifacts_dir=run_dir.path, auth=auth, options=options,
-                    bus=run_dir.bus, after=after,
+                    bus=run_dir.bus, after=after, settings=settings,
                 )
             )
         finally:

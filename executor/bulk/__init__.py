@@ -10,8 +10,11 @@ portal_state.py  the users table and the license pool, parsed from `extract what
 planning.py      pure: (rows, state) -> per-row actions, totals, bill before and after, plan hash
 op_watch.py      a job's destructive steps -> intent (just before the act) and outcome records
 safety.py        the gate (Ctrl-C, pauses), circuit breaker, confirmation; rate_limit.py
-workers.py       N logged-in browser contexts in one browser, session expiry
+workers.py       N logged-in browser contexts over one local browser or several browser servers: session
+                 expiry, a lost server's rows requeued, contexts recycled (page_memory.py: the JS heap)
 run_state.py     what a strategy works with; per_row.py and aggregate.py, the two strategies
-ledger.py, progress.py, report_section.py, row_events.py   results.csv, live view, HTML summary, events
+ledger.py, progress.py, row_events.py   results.csv, live view, bulk events
+report_page.py   report.html built from the run folder: report_data.py (paged data files), report_records.py
+                 (what is kept of an event), report_section.py (summary), report_chart.py, report_script.py
 runner.py        `runbook run --input`, `runbook plan --input`, `runbook resume`, `runbook status`
 """

@@ -18,7 +18,7 @@ memory, so a resumed run continues exactly where the portal and the journal say 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from executor.bulk.planning import BulkPlan, RowPlan, checkouts, money, plan_dow
 from executor.bulk.portal_state import PortalState, StateError, from_outputs
 from executor.bulk.row_events import PhaseStarted, publish
 from executor.bulk.run_state import BulkRun, failed_at_fail_step, split_canary
-from executor.bulk.workers import Worker
+from executor.bulk.workers import Worker, WorkerLost
 from executor.engine import JobResult
 from executor.model.plan import Plan
 from executor.model.runbook import Step, TargetRef
@@ -157,10 +157,22 @@ class AggregateDowngrade:
 
     # --- the run --------------------------------------------------------------------------------------
 
+    async def on_a_worker(self, phase: Callable[[Worker], Awaitable[None]]) -> None:
+        """Run a one-worker phase (read, buy, remove) on a worker whose browser is there; when that
+        browser goes away mid-phase, again on another (the phase starts from the portal's state,
+        and the op it left unknown is settled first). NoBrowserLeft when none is left."""
+        while not self.run.gate.stopping:
+            worker = self.run.pool.first()
+            try:
+                await phase(worker)
+                return
+            except WorkerLost:
+                if self.run.journal.unknown_ops():
+                    await self.settle(self.run.pool.first())
+
     async def execute(self) -> None:
         run = self.run
-        worker = run.pool.first()
-        await self.settle(worker)
+        await self.on_a_worker(self.settle)
         if run.gate.stopping:
             return
         todo = [
@@ -179,18 +191,18 @@ class AggregateDowngrade:
                 run.journal.set_run({"canary_passed": True})
         # Nothing left to reassign (a resume after the reassignments): removals may still be due.
         if not batches:
-            await self.remove_phase(worker)
+            await self.on_a_worker(self.remove_phase)
 
     async def cycle(self, rows: list[int]) -> None:
-        worker = self.run.pool.first()
-        await self.purchase_phase(worker, rows)
+        await self.on_a_worker(lambda worker: self.purchase_phase(worker, rows))
         if self.run.gate.stopping:
             return
         publish(self.run.bus, PhaseStarted("reassign", f"{len(rows)} rows"))
         await self.run.pool.each(rows, self.reassign_row)
-        await self.settle(worker)  # a worker stopped mid-row leaves an unknown reassignment
+        # A worker stopped mid-row, or whose browser went away, leaves an unknown reassignment.
+        await self.on_a_worker(self.settle)
         if not self.run.gate.stopping:
-            await self.remove_phase(worker)
+            await self.on_a_worker(self.remove_phase)
 
     # --- settle ---------------------------------------------------------------------------------------
 
@@ -319,6 +331,14 @@ class AggregateDowngrade:
         email = str(inrow.params[EMAIL])
         folder = run.rundir.row_dir(row, inrow.key)
         run.journal.start_row(row, worker.name)
+        # Handed over by a worker whose browser went away: what it left unknown is read first.
+        for op in run.journal.ops("reassign", row=row):
+            if op.outcome is None and (await self._verify(worker, op.id)).decision == "done":
+                run.finish_row(row, "changed", f"{plan.before} → {plan.target}", worker=worker.name,
+                               before=plan.before, after=plan.target, artifacts=folder)
+                return
+        if run.journal.row(row).final:
+            return
         params = {EMAIL: email, "from_tier": plan.before, "target_tier": plan.target}
         intent = {"email": email, "from": plan.before, "to": plan.target}
         last_error = ""

@@ -21,7 +21,7 @@ from executor.bulk.op_watch import OpWatch, step_intent
 from executor.bulk.planning import BulkPlan, RowPlan
 from executor.bulk.row_events import PhaseStarted, publish
 from executor.bulk.run_state import BulkRun, split_canary
-from executor.bulk.workers import Worker
+from executor.bulk.workers import Worker, WorkerLost
 from executor.engine import JobResult
 from executor.model.plan import Plan
 from executor.plan import iter_steps
@@ -149,6 +149,23 @@ class PerRow:
             else:
                 journal.set_row_status(rec.row, "pending")
 
+    def _lost(self, row: int, watch: OpWatch) -> None:
+        """The row's browser went away mid-job. Nothing destructive started: the row goes back to
+        the queue as it is. Something did and its outcome is unknown: the row is re-run only when
+        its runbook checks first whether it is already done (as on resume); else it needs a person,
+        and is not handed over (`WorkerLost` still propagates; the row is final so it is skipped)."""
+        journal = self.run.journal
+        unknown = [journal.op(op_id) for op_id in watch.ops if journal.op(op_id).outcome is None]
+        if not unknown:
+            journal.set_row_status(row, "pending")
+        elif rerun_is_safe(self.plans[row]):
+            for op in unknown:
+                journal.record_outcome(op.id, "failed", "unknown: its browser went away; re-run with its done check")
+            journal.set_row_status(row, "pending", "re-run: the runbook checks whether it is already done")
+        else:
+            verdict = classify(INTERRUPTED, [journal.op(op_id) for op_id in watch.ops])
+            self.run.finish_row(row, verdict.status, f"its browser went away: {verdict.reason}", count=False)
+
     async def execute(self) -> None:
         self.settle()
         todo = [r.row for r in self.run.journal.rows("pending") if r.row in self.plans]
@@ -165,12 +182,18 @@ class PerRow:
 
     async def run_row(self, worker: Worker, row: int) -> None:
         run = self.run
+        if run.journal.row(row).final:  # handed back by a lost worker, and decided there
+            return
         folder = run.rundir.row_dir(row, run.rows[row].key)
         expiries = 0
         while not run.gate.stopping:
             run.journal.start_row(row, worker.name)
             watch = OpWatch(run.journal, "", step_intent(row))
-            result = await self._job(worker, row, watch=watch)
+            try:
+                result = await self._job(worker, row, watch=watch)
+            except WorkerLost:
+                self._lost(row, watch)
+                raise
             ops = [run.journal.op(op_id) for op_id in watch.ops]
             if result.session_expired and all(op.outcome == "not_done" for op in ops):
                 expiries += 1

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from executor.bulk.journal import Journal, RowStatus
+from executor.bulk.page_memory import DEFAULT_HEAP_MB
 from executor.bulk.row_events import BulkNote, RowFinished, publish
 from executor.bulk.rows import InputRow
 from executor.bulk.rundir import BulkRunDir
@@ -23,7 +24,10 @@ from executor.workspace import Workspace
 
 @dataclass(frozen=True)
 class BulkSettings:
-    workers: int = 1
+    workers: int = 1  # in all; spread over the browsers round robin
+    workers_per_server: int | None = None  # instead: this many in each browser
+    recycle_every: int = 50  # a worker's context is opened afresh after this many jobs (0: never)
+    recycle_heap_mb: float = DEFAULT_HEAP_MB  # ... or once its page's JS heap passes this (0: no bound)
     canary: int = 0
     yes: bool = False
     max_failures: int = 3

@@ -17,24 +17,23 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from executor.browser import BrowserSettings, open_browser
+from executor.browser import BrowserSettings, open_browsers
 from executor.bulk import aggregate, crash, per_row
 from executor.bulk.journal import Journal, RowRecord, RowStatus
 from executor.bulk.ledger import status_lines, summarize, write_results
 from executor.bulk.planning import BulkPlan, RowPlan, money, plan_lines
 from executor.bulk.progress import ProgressView
 from executor.bulk.rate_limit import RateLimiter
-from executor.bulk.report_section import render_summary
+from executor.bulk.report_page import write_report_or_warn
 from executor.bulk.row_events import BulkNote, BulkStarted, publish
 from executor.bulk.rows import InputError, InputRow, RowProblem, RowSet, read_rows
 from executor.bulk.run_state import BulkRun, BulkSettings
 from executor.bulk.rundir import BulkRunDir, RunInfo, sha256_of
 from executor.bulk.safety import Ask, CircuitBreaker, Gate, confirm, interactive
-from executor.bulk.workers import AuthPlan, LoginFailed, WorkerPool
+from executor.bulk.workers import AuthPlan, BrowserSlot, LoginFailed, NoBrowserLeft, WorkerPool
 from executor.engine import EngineOptions
 from executor.events import Bus
-from executor.listeners.html_report import HtmlReportListener
-from executor.listeners.junit import JUnitListener
+from executor.listeners import StreamingJUnitListener
 from executor.listeners.log_file import LogFileListener
 from executor.load.diagnostics import LoadError, render_diagnostics
 from executor.model.plan import Plan
@@ -144,41 +143,27 @@ def _check_auth(req: BulkRequest) -> str | None:
 
 @dataclass
 class Evidence:
+    # No HTML listener: report.html is built from the run folder (journal + run.log.jsonl) when the
+    # session ends (executor.bulk.report_page), so memory does not grow with the rows.
     bus: Bus
-    report: HtmlReportListener
-    junit: JUnitListener
+    junit: StreamingJUnitListener
     log: LogFileListener
     progress: ProgressView
 
     def close(self) -> None:
         self.progress.stop()
-        self.report.write()
         self.junit.write()
         self.log.close()
 
 
-def _evidence(rundir: BulkRunDir, runbook: str, redactor: Redactor, journal: Journal | None, live: bool | None,
-              session: int) -> Evidence:
+def _evidence(rundir: BulkRunDir, runbook: str, redactor: Redactor, live: bool | None) -> Evidence:
     bus = Bus()
-
-    def summary() -> Any:
-        assert journal is not None
-        plan_json = rundir.read_plan() if (rundir.path / "plan.json").is_file() else None
-        return render_summary(journal, rundir.path, plan_json)
-    if session > 1 and rundir.report.exists():
-        # Each session's steps have their own report; the summary on top covers the whole run.
-        rundir.report.rename(rundir.path / f"report-session{session - 1}.html")
-    report = HtmlReportListener(
-        rundir.report,
-        title=f"Bulk run: {runbook}",
-        extra=summary if journal is not None else None,
-    )
-    junit = JUnitListener(rundir.path / "junit.xml", suite_name=runbook)
+    junit = StreamingJUnitListener(rundir.path / "junit.xml", suite_name=runbook)
     log = LogFileListener(rundir.path / "run.log.jsonl", redactor)
     progress = ProgressView(live=live)
-    for listener in (report, junit, log, progress):
+    for listener in (junit, log, progress):
         bus.subscribe(listener)
-    return Evidence(bus, report, junit, log, progress)
+    return Evidence(bus, junit, log, progress)
 
 
 # --- plans ------------------------------------------------------------------------------------------
@@ -262,7 +247,7 @@ async def _session(
 ) -> int:
     gate = Gate()
     journal = Journal.open(rundir.journal) if resume or not req.dry_run else None
-    ev = _evidence(rundir, prep.runbook.name, prep.redactor, journal, req.live, session)
+    ev = _evidence(rundir, prep.runbook.name, prep.redactor, req.live)
     settings = req.settings
     shared = prep.strategy == aggregate.NAME
     workers = settings.workers
@@ -281,12 +266,14 @@ async def _session(
     # told not to handle it either, and only then does this process catch it.
     previous = _ignore_sigint()
     try:
-        launch = {**req.browser.launch_kwargs(), "handle_sigint": False}
-        async with open_browser(req.browser, launch=launch) as browser:
+        launch = None if req.browser.remotes else {**req.browser.launch_kwargs(), "handle_sigint": False}
+        async with open_browsers(req.browser, launch=launch) as browsers:
             _install_sigint(gate, ev.bus)
+            if settings.workers_per_server:
+                workers = settings.workers_per_server * len(browsers)
             pool = WorkerPool(
                 ws=prep.ws,
-                browser=browser,
+                browsers=[BrowserSlot(label, browser) for label, browser in browsers],
                 settings=req.browser,
                 base_url=req.base_url,
                 auth=AuthPlan(req.login_as, req.auth_state, shared=shared, interactive=settings.interactive),
@@ -297,6 +284,8 @@ async def _session(
                 artifacts_dir=rundir.path,
                 limiter=limiter,
                 run_id=rundir.path.name,
+                recycle_every=settings.recycle_every,
+                recycle_heap_mb=settings.recycle_heap_mb,
             )
             try:
                 await pool.start()
@@ -315,6 +304,8 @@ async def _session(
         if journal is not None:
             write_results(journal, rundir.results)
             journal.close()
+        # --- report: built from the run folder once the log and the journal are closed ---
+        write_report_or_warn(rundir.path)
         _err(f"time: {time.monotonic() - started:.1f} s; run folder: {rundir.path}")
 
 
@@ -376,7 +367,7 @@ async def _work(
             await aggregate.AggregateDowngrade(run, plan_rows).execute()
         else:
             await per_row.PerRow(run, prep.plans).execute()
-    except (aggregate.StateReadFailed, LoginFailed) as err:
+    except (aggregate.StateReadFailed, LoginFailed, NoBrowserLeft) as err:
         run.stop(str(err))
     finally:
         if journal is None:

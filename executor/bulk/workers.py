@@ -1,4 +1,17 @@
-"""N browser contexts in one browser, each logged in, taking jobs from a shared queue.
+"""N browser contexts, in one browser or spread over several browser servers, each logged in,
+taking jobs from a shared queue.
+
+Browsers. Workers are spread over the browsers the run was given (one launched here, or Playwright
+browser servers elsewhere), round robin. When a browser goes away mid-run (a server killed, a
+crash), its workers stop taking work: the job it was running raises `WorkerLost`, its row goes back
+to the front of the queue with its operation's outcome unknown, and the next worker to take it
+reads the portal first (exactly as after a lost answer). When no browser is left the run stops
+cleanly (`NoBrowserLeft`) and `runbook resume` continues it, on other servers if given.
+
+Memory. A worker's context is recycled (its session saved, the context closed and opened again
+from it) at a job boundary, never in the middle of a row, every `recycle_every` jobs or once its
+page's JavaScript heap passes `recycle_heap_mb`: a long-lived page's renderer keeps the garbage of
+every page it showed (executor.bulk.page_memory).
 
 Sessions. With one shared session (login once, then every context starts from its storage state)
 workers cost one login, but they also share the portal's per-session purchase summary and flash
@@ -26,6 +39,7 @@ from typing import Any, TypeVar
 from playwright.async_api import Browser, BrowserContext
 
 from executor.browser import BrowserSettings
+from executor.bulk.page_memory import PageMemory
 from executor.bulk.rate_limit import PAGE_ACTIONS, RateLimiter
 from executor.bulk.row_events import BulkNote, JobAssigned, publish
 from executor.bulk.safety import Gate
@@ -45,6 +59,36 @@ class LoginFailed(Exception):
     pass
 
 
+class WorkerLost(Exception):
+    """The worker's browser went away (a browser server stopped, a crash): its job's outcome is
+    unknown, and the work goes to another worker."""
+
+    def __init__(self, worker: Worker) -> None:
+        super().__init__(f"{worker.name}'s browser ({worker.server}) is gone")
+        self.worker = worker
+
+
+class NoBrowserLeft(Exception):
+    """Every browser of the run is gone: the run stops, and resumes on others."""
+
+
+# Playwright's TargetClosedError wording: a call that failed because its browser went away. The
+# browser's "disconnected" event may come a moment after it, so such a failure waits for it.
+_CLOSED = "has been closed"
+_DISCONNECT_WAIT_S = 10.0
+
+NO_BROWSER_LEFT = "every browser is gone: resume the run (runbook resume RUN_DIR), with --browser-server for others"
+
+
+@dataclass(frozen=True)
+class BrowserSlot:
+    """One browser the workers run in, and how it is named in notes and reports (never its full
+    address: a server's path is a secret)."""
+
+    label: str
+    browser: Browser
+
+
 @dataclass
 class Worker:
     name: str
@@ -52,6 +96,13 @@ class Worker:
     generation: int = 0  # the pool's login generation this context's cookies come from
     job_generation: int = 0  # ... when its current job started
     busy: str = ""  # the job it runs
+    browser: Browser | None = None
+    server: str = "local"
+    jobs_since_fresh: int = 0  # jobs its context ran since it was opened
+
+    @property
+    def lost(self) -> bool:
+        return self.browser is not None and not self.browser.is_connected()
 
 
 @dataclass(frozen=True)
@@ -67,7 +118,7 @@ class WorkerPool:
         self,
         *,
         ws: Workspace,
-        browser: Browser,
+        browsers: list[BrowserSlot],
         settings: BrowserSettings,
         base_url: str,
         auth: AuthPlan,
@@ -78,9 +129,15 @@ class WorkerPool:
         artifacts_dir: Path,
         limiter: RateLimiter | None = None,
         run_id: str = "",
+        recycle_every: int = 0,
+        recycle_heap_mb: float = 0,
     ) -> None:
         self.ws = ws
-        self.browser = browser
+        self.browsers = list(browsers)
+        self.recycle_every = recycle_every  # 0: never
+        self.recycle_heap_mb = recycle_heap_mb  # 0: no bound
+        self.memory = PageMemory()
+        self.recycled = 0
         self.settings = settings
         self.base_url = base_url
         self.auth = auth
@@ -96,6 +153,8 @@ class WorkerPool:
         self.logins = 0
         self.expiries = 0
         self._lock = asyncio.Lock()
+        self._disconnected = {slot.label: asyncio.Event() for slot in self.browsers}
+        self.closing = False
         # Also where notes go besides the bus (the journal's events), once the run has one.
         self.note_sink: Callable[[str, str], None] | None = None
 
@@ -109,9 +168,12 @@ class WorkerPool:
 
     async def start(self) -> None:
         state: dict[str, Any] | str | None = str(self.auth.state_file) if self.auth.state_file else None
+        for slot in self.browsers:
+            slot.browser.on("disconnected", lambda *_, label=slot.label: self._gone(label))
         for number in range(1, self.size + 1):
-            context = await self.browser.new_context(**self._context_args(state))
-            worker = Worker(f"w{number}", context)
+            slot = self.browsers[(number - 1) % len(self.browsers)]
+            context = await slot.browser.new_context(**self._context_args(state))
+            worker = Worker(f"w{number}", context, browser=slot.browser, server=slot.label)
             self.workers.append(worker)
             if self.auth.login_as and (number == 1 or not self.auth.shared):
                 await self._login(worker)
@@ -121,11 +183,61 @@ class WorkerPool:
             worker.generation = self.generation
 
     async def close(self) -> None:
+        self.closing = True  # the browsers' "disconnected" events that follow are ours
         for worker in self.workers:
             try:
                 await worker.context.close()
             except Exception:  # noqa: BLE001 - closing after a crash of the browser
                 pass
+
+    def _gone(self, label: str) -> None:
+        self._disconnected[label].set()
+        if not self.gate.stopping and not self.closing:
+            names = ", ".join(w.name for w in self.workers if w.server == label)
+            self._note("warning", f"browser {label} is gone ({names}): their rows are checked on the portal and finished by the others")
+
+    async def went_away(self, worker: Worker, error: str | None) -> bool:
+        """Whether a failure (its message) came from the worker's browser going away rather than
+        from the portal: settled by the browser's "disconnected" event, waited for a moment."""
+        if worker.lost:
+            return True
+        event = self._disconnected.get(worker.server)
+        if event is None or not error or _CLOSED not in error:
+            return False
+        try:
+            await asyncio.wait_for(event.wait(), _DISCONNECT_WAIT_S)
+        except TimeoutError:
+            pass
+        return worker.lost
+
+    def alive(self) -> list[Worker]:
+        return [w for w in self.workers if not w.lost]
+
+    async def refresh(self, worker: Worker) -> None:
+        """A fresh context for the worker, from its current session (cookies and storage)."""
+        state = dict(await worker.context.storage_state())
+        fresh = await worker.browser.new_context(**self._context_args(state)) if worker.browser else None
+        if fresh is None:
+            return
+        old, worker.context, worker.jobs_since_fresh = worker.context, fresh, 0
+        self.memory.forget(old)
+        self.recycled += 1
+        try:
+            await old.close()
+        except Exception:  # noqa: BLE001 - the old context's browser may be going away
+            pass
+
+    async def _refresh_if_due(self, worker: Worker) -> None:
+        """At a row boundary: a fresh context after `recycle_every` jobs, or once the page's heap
+        passed `recycle_heap_mb` (see executor.bulk.page_memory)."""
+        if worker.lost or worker.jobs_since_fresh == 0:
+            return
+        due = bool(self.recycle_every) and worker.jobs_since_fresh >= self.recycle_every
+        if not due and self.recycle_heap_mb:
+            heap = await self.memory.heap_mb(worker.context)
+            due = heap is not None and heap >= self.recycle_heap_mb
+        if due:
+            await self.refresh(worker)
 
     async def _login(self, worker: Worker) -> None:
         assert self.auth.login_as
@@ -174,13 +286,16 @@ class WorkerPool:
         dry_run: bool = False,
     ) -> JobResult:
         """One job on the worker's page. The caller looks at `session_expired` (and calls `recover`)."""
+        if worker.lost:
+            raise WorkerLost(worker)
         worker.busy = job_id
         worker.job_generation = worker.generation
+        worker.jobs_since_fresh += 1
         publish(self.bus, JobAssigned(worker.name, job_id, label or job_id))
         if listener is not None:
             self.bus.subscribe(listener)
         try:
-            return await run_plan(
+            result = await run_plan(
                 plan,
                 self.ws.catalogue,
                 base_url=self.base_url,
@@ -191,32 +306,59 @@ class WorkerPool:
                 job_id=job_id,
                 run_id=self.run_id,
             )
+        except Exception as err:
+            if await self.went_away(worker, str(err)):
+                raise WorkerLost(worker) from err
+            raise
         finally:
             if listener is not None:
                 self.bus.unsubscribe(listener)
             worker.busy = ""
+        # Whatever the job says, if it ran in a browser that went away its outcome is unknown.
+        if await self.went_away(worker, None if result.passed else result.error):
+            raise WorkerLost(worker)
+        return result
 
     async def each(self, items: Iterable[T], work: Callable[[Worker, T], Awaitable[None]]) -> None:
-        """Every worker takes the next item until none is left or the run is stopping."""
+        """Every worker takes the next item until none is left or the run is stopping. An item
+        whose worker's browser went away goes back to the front of the queue for the others;
+        when no browser is left the run stops (NO_BROWSER_LEFT)."""
         queue = deque(items)
         errors: list[BaseException] = []
 
         async def loop(worker: Worker) -> None:
-            while queue and not self.gate.stopping:
+            while queue and not self.gate.stopping and not worker.lost:
                 item = queue.popleft()
                 try:
+                    await self._refresh_if_due(worker)
                     await work(worker, item)
+                except WorkerLost:
+                    queue.appendleft(item)
+                    return
                 except Exception as err:  # noqa: BLE001 - stop the others, then raise it below
+                    if await self.went_away(worker, str(err)):  # the same as WorkerLost
+                        queue.appendleft(item)
+                        return
                     self.gate.stop(f"internal error: {type(err).__name__}: {err}")
                     errors.append(err)
                     return
 
-        await asyncio.gather(*(loop(w) for w in self.workers))
+        # Rounds: an item handed back by a lost worker after the others emptied the queue.
+        while queue and not self.gate.stopping and not errors:
+            alive = self.alive()
+            if not alive:
+                self.gate.stop(NO_BROWSER_LEFT)
+                break
+            await asyncio.gather(*(loop(w) for w in alive))
         if errors:
             raise errors[0]
 
     def first(self) -> Worker:
-        return self.workers[0]
+        """A worker whose browser is still there; NoBrowserLeft when none is."""
+        for worker in self.workers:
+            if not worker.lost:
+                return worker
+        raise NoBrowserLeft(NO_BROWSER_LEFT)
 
     # --- session expiry -------------------------------------------------------------------------
 

@@ -8,19 +8,23 @@ Exit codes: 0 ok, 1 a step failed, 2 invalid input.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from types import ModuleType
 
 from executor.cli import (
+    browser_server_cmd,
     demo_cmd,
     login_cmd,
     plan_cmd,
+    report_cmd,
     resume_cmd,
     run_cmd,
     selectors_cmd,
     status_cmd,
     validate_cmd,
 )
+from executor.browser import RemoteOptionError
 from executor.cli.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK
 
 COMMANDS: list[ModuleType] = [
@@ -32,6 +36,8 @@ COMMANDS: list[ModuleType] = [
     login_cmd,
     selectors_cmd,
     demo_cmd,
+    browser_server_cmd,
+    report_cmd,
 ]
 
 EXAMPLES = """\
@@ -62,7 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse exits 2 on bad usage, 0 on --help
         return int(exit_.code or 0) if isinstance(exit_.code, int) else EXIT_INVALID
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except RemoteOptionError as err:
+        # An option only a local browser can honour, given with a remote one: said before anything runs.
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_INVALID
     return code
 
 

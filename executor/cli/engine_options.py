@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
+
+from executor.browser import SERVERS_ENV, BrowserSettings, RemoteBrowser, servers_from
 
 from executor.engine import EngineOptions
 from executor.numbers import LocaleError, check_locale
 from executor.redaction import Redactor
 
 
-def add_browser_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--base-url", required=True, metavar="URL", help="the portal's address")
+def add_browser_options(p: argparse.ArgumentParser, *, base_url: bool = True) -> None:
+    if base_url:
+        p.add_argument("--base-url", required=True, metavar="URL", help="the portal's address")
     p.add_argument("--headed", action="store_true", help="show the browser window")
     p.add_argument("--slow-mo", type=int, default=0, metavar="MS", help="slow every browser action down")
+    remote = p.add_mutually_exclusive_group()
+    remote.add_argument(
+        "--browser-server",
+        action="append",
+        metavar="WS_URL",
+        help=f"run in the browser of a Playwright browser server (`runbook browser-server`; repeatable: a bulk run "
+        f"spreads its workers; default: ${SERVERS_ENV}, comma-separated)",
+    )
+    remote.add_argument(
+        "--cdp-endpoint", metavar="URL", help="run in a Chromium that speaks CDP (a browser pool, --remote-debugging-port)"
+    )
 
 
 def add_auth_options(p: argparse.ArgumentParser) -> None:
@@ -62,6 +77,21 @@ def locale_arg(text: str) -> str:
     except LocaleError as err:
         raise argparse.ArgumentTypeError(f"{err}: {err.hint}") from None
     return text
+
+
+def browser_settings(args: argparse.Namespace) -> BrowserSettings:
+    """The browser to drive: launched here, or the remote ones the options (or the environment)
+    name. Raises RemoteOptionError for an option that cannot travel to a remote browser."""
+    remotes: tuple[RemoteBrowser, ...]
+    if getattr(args, "cdp_endpoint", None):
+        remotes = (RemoteBrowser("cdp", args.cdp_endpoint),)
+    else:
+        remotes = servers_from(getattr(args, "browser_server", None), os.environ.get(SERVERS_ENV))
+    settings = BrowserSettings(
+        headed=getattr(args, "headed", False), slow_mo_ms=getattr(args, "slow_mo", 0), remotes=remotes
+    )
+    settings.check_remote()
+    return settings
 
 
 def engine_options(args: argparse.Namespace, redactor: Redactor) -> EngineOptions:

@@ -18,7 +18,7 @@ import httpx
 
 from executor.browser import BrowserSettings, open_browser
 from executor.cli.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, print_diagnostics
-from executor.cli.engine_options import engine_options
+from executor.cli.engine_options import browser_settings, engine_options
 from executor.load.diagnostics import LoadError
 from executor.engine.locate import probe
 from executor.redaction import Redactor
@@ -88,6 +88,7 @@ def _by_runbook(ws: Workspace, args: argparse.Namespace) -> int:
         base_url=args.base_url,
         auth=Auth(login_as=args.email, save_state=args.save_state),
         options=engine_options(args, Redactor()),
+        settings=browser_settings(args),
     )
     if results and results[-1].status != "failed":
         print(f"saved the session of {args.email} to {args.save_state} (mode 0600)")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from executor.bulk.runner import resume_bulk
 from executor.cli.bulk_options import add_bulk_options, bulk_request
-from executor.cli.engine_options import add_auth_options, add_evidence_options
+from executor.cli.engine_options import add_auth_options, add_browser_options, add_evidence_options
 
 NAME = "resume"
 EXAMPLES = """\
@@ -34,8 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="the run folder (holds run.json and journal.sqlite)")
     p.add_argument("--base-url", metavar="URL", help="the portal (default: the one in run.json)")
-    p.add_argument("--headed", action="store_true")
-    p.add_argument("--slow-mo", type=int, default=0, metavar="MS")
+    add_browser_options(p, base_url=False)  # resume on other browser servers when the first ones are gone
     add_auth_options(p)
     add_evidence_options(p)
     add_bulk_options(p, resume=True)

@@ -14,6 +14,7 @@ from executor.cli.engine_options import (
     add_auth_options,
     add_browser_options,
     add_evidence_options,
+    browser_settings,
     engine_options,
 )
 from executor.cli.plan_cmd import add_param_options, collect_params
@@ -98,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_INVALID
 
+    settings = browser_settings(args)  # before the run folder: a refused option leaves nothing behind
     redactor = Redactor(plan.secrets)
     run_dir = RunDirectory.create(plan.runbook.name, path=args.artifacts, redactor=redactor, quiet=args.quiet)
     try:
@@ -110,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
                 auth=Auth(state_file=args.auth_state, login_as=args.login_as),
                 options=engine_options(args, redactor),
                 bus=run_dir.bus,
+                settings=settings,
             )
         )
     finally:

@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from executor.cli.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, print_diagnostics
-from executor.cli.engine_options import add_auth_options, add_browser_options, engine_options
+from executor.cli.engine_options import add_auth_options, add_browser_options, browser_settings, engine_options
 from executor.load.diagnostics import LoadError
 from executor.engine.candidates import describe
 from executor.engine.locate import LocatorAmbiguous, LocatorError, resolve
@@ -242,6 +242,7 @@ def run(args: argparse.Namespace) -> int:
         auth=Auth(state_file=args.auth_state, login_as=args.login_as),
         options=engine_options(args, Redactor()),
         after=after,
+        settings=browser_settings(args),
     )
     if results and results[-1].status == "failed":
         print(f"error: login failed: {results[-1].error}")

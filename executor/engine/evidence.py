@@ -133,6 +133,9 @@ async def failure_evidence(
     (`.jpg`, `.html`, `.aria.yaml`), the texts redacted (the aria snapshot shows field values).
     Best effort: the page may be gone, and evidence must never hide the step's own error."""
     found: list[Artifact] = []
+    if page.is_closed():
+        log.info("failure_evidence_skipped", reason="the page is closed")
+        return found
     try:
         shot = await capturer.capture(
             base.with_name(base.name + capturer.settings.suffix), full=full, mask=mask
@@ -140,6 +143,8 @@ async def failure_evidence(
         found.append(Artifact("screenshot", str(shot), "page at failure"))
     except Exception as err:  # noqa: BLE001 - see the docstring
         log.warning("failure_screenshot_failed", error=str(err))
+        if page.is_closed():  # its browser went away: nothing more to read
+            return found
     texts: list[tuple[str, str, Callable[[], Awaitable[str]]]] = [
         # content() has no timeout and waits out a navigation in progress: bounded here.
         ("html", ".html", lambda: asyncio.wait_for(page.content(), timeout=5)),

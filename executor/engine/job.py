@@ -114,7 +114,7 @@ class Job:
         self.dialogs = DialogBroker(catalogue, dry_run=options.dry_run)
         self.tabs = Tabs(page, self.dialogs)
         self._capturers: dict[int, Capturer] = {}
-        self.trace = JobTrace(page.context, options.trace, options.redactor)
+        self.trace = JobTrace(page.context, options.trace, options.redactor, snapshots=options.trace_snapshots)
         self.finished: list[StepFinished] = []
         self.done: str | None = None
         # Destructive steps whose action was started: the money may have moved (see `performed`).

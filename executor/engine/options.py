@@ -35,6 +35,8 @@ class EngineOptions:
     screenshots: ScreenshotPolicy = "every_step"
     capture: CaptureSettings = field(default_factory=CaptureSettings)
     trace: TraceMode = "retain-on-failure"
+    # DOM snapshots, network and screencast in the trace (see executor.engine.trace_file)
+    trace_snapshots: bool = True
     session_check: LoggedOutCheck | None = "logged_out"
     headed: bool = False
     interactive: bool | None = None  # None: a terminal and not CI

@@ -1,4 +1,17 @@
-"""The job's Playwright trace: started once per job, a group per step, saved scrubbed.
+"""The job's Playwright trace: a chunk of its context's trace per job, a group per step, saved scrubbed.
+
+Tracing starts once per browser context and each job records a chunk of it
+(`tracing.start_chunk` / `stop_chunk`): a bulk worker's context runs hundreds of jobs, and a trace
+started and stopped per job, or one trace over the worker's whole life, keeps growing (the
+driver's snapshot resources, the time each stop takes). A chunk is written only when the mode
+keeps it (`retain-on-failure`: the failed jobs), else dropped as it ends.
+
+Snapshots: a full trace (DOM snapshots with network, and the screencast) is what a person debugging
+one runbook wants; it is also what makes tracing expensive. Measured on a 100-row bulk run
+(bench/bulk.py --scale): wall 1.60x of no trace with both, 1.28x with DOM snapshots alone, 1.03x
+with neither. So a bulk run records the light trace by default (actions with their locators and
+timings, console, page errors: a failed row's step screenshots, page HTML and aria snapshot are in
+its evidence anyway) and the full one on request (`--trace-snapshots`).
 
 Why scrubbing and not only pausing around a secret fill: Playwright's DOM snapshotter records the
 current `value` of every <input> (`__playwright_value_`, password fields included) in *every*
@@ -56,10 +69,24 @@ def scrub_zip(source: Path, target: Path, secrets: Iterable[str]) -> None:
             zout.writestr(info, data)
 
 
+# Contexts whose tracing this module started (a context traced by someone else is left alone).
+_TRACING: dict[int, BrowserContext] = {}
+
+
+async def _ensure_tracing(context: BrowserContext, snapshots: bool) -> None:
+    key = id(context)
+    if _TRACING.get(key) is context:
+        return
+    await context.tracing.start(screenshots=snapshots, snapshots=snapshots, sources=False)
+    _TRACING[key] = context
+    context.once("close", lambda *_: _TRACING.pop(key, None))
+
+
 class JobTrace:
-    def __init__(self, context: BrowserContext, mode: TraceMode, redactor: Redactor) -> None:
+    def __init__(self, context: BrowserContext, mode: TraceMode, redactor: Redactor, *, snapshots: bool = True) -> None:
         self.context = context
         self.mode = mode
+        self.snapshots = snapshots
         self.redactor = redactor
         self.active = False
         self.problem: str | None = None
@@ -68,7 +95,8 @@ class JobTrace:
         if self.mode == "off":
             return
         try:
-            await self.context.tracing.start(title=title, screenshots=True, snapshots=True, sources=False)
+            await _ensure_tracing(self.context, self.snapshots)
+            await self.context.tracing.start_chunk(title=title)
             self.active = True
         except PlaywrightError as err:
             # e.g. the caller's context is already tracing: run without ours rather than fail the job.
@@ -90,7 +118,7 @@ class JobTrace:
         self.active = False
         keep = self.mode == "on" or (self.mode == "retain-on-failure" and failed)
         if not keep:
-            await self.context.tracing.stop()
+            await self.context.tracing.stop_chunk()
             return None
         directory.mkdir(parents=True, exist_ok=True)
         target = directory / "trace.zip"
@@ -99,7 +127,7 @@ class JobTrace:
         try:
             os.chmod(tmp, 0o700)
             raw = tmp / "raw.zip"
-            await self.context.tracing.stop(path=raw)
+            await self.context.tracing.stop_chunk(path=raw)
             secrets = self.redactor.secrets
             if secrets:
                 await asyncio.to_thread(scrub_zip, raw, target, secrets)

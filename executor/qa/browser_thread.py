@@ -4,6 +4,9 @@ Why a thread: pytest calls items from sync code, while pytest-playwright's sync 
 fixture (which its `browser_context_args` needs) keeps a greenlet-driven loop in the main thread,
 where `asyncio.run` then refuses to start. A loop in its own thread keeps the async browser alive
 between items (one launch per session, or per xdist worker) and never meets the sync one.
+
+With a remote browser (a Playwright browser server, a CDP endpoint) the thread connects instead of
+launching; `launch` then holds only what travels (`slow_mo`, see `options.remote_launch_args`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any, Self, TypeVar
 
 from playwright.async_api import Browser
 
-from executor.browser import open_browser
+from executor.browser import BrowserSettings, RemoteBrowser, open_browser
 
 T = TypeVar("T")
 CLOSE_TIMEOUT_S = 30.0
@@ -25,8 +28,9 @@ CLOSE_TIMEOUT_S = 30.0
 class BrowserThread:
     """`with BrowserThread(launch) as thread: thread.call(coro_using(thread.browser))`."""
 
-    def __init__(self, launch: dict[str, Any]) -> None:
+    def __init__(self, launch: dict[str, Any], remote: RemoteBrowser | None = None) -> None:
         self.launch = dict(launch)
+        self.remote = remote
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="runbook-browser", daemon=True)
         self._opened: AbstractAsyncContextManager[Browser] | None = None
@@ -43,7 +47,11 @@ class BrowserThread:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout_s)
 
     async def _open(self) -> None:
-        self._opened = open_browser(launch=self.launch)
+        if self.remote is not None:
+            settings = BrowserSettings(remotes=(self.remote,), slow_mo_ms=int(self.launch.get("slow_mo") or 0))
+            self._opened = open_browser(settings)
+        else:
+            self._opened = open_browser(launch=self.launch)
         self._browser = await self._opened.__aenter__()
 
     async def _close(self) -> None:

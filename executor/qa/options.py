@@ -3,17 +3,25 @@
 pytest-playwright's options are read, never re-registered: `--headed`, `--browser-channel` and
 `--slowmo` reach the browser through its `browser_type_launch_args` fixture; `--base-url` and
 `--device` through `browser_context_args`; `--tracing`, `--screenshot` and `--video` are mapped here.
+
+Remote browsers (`--runbook-browser-server`, `RUNBOOK_BROWSER_SERVERS`, `--runbook-cdp-endpoint`):
+what only a local launch can honour (`--headed`, `--browser-channel`) is a usage error here, before
+anything starts; launch args a conftest gives are checked when the browser fixture runs
+(`remote_launch_args`).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
+from executor.browser import SERVERS_ENV, RemoteBrowser, RemoteOptionError
 from executor.engine import ScreenshotPolicy
 from executor.engine.trace_file import TraceMode
 from executor.numbers import LocaleError, check_locale
@@ -54,15 +62,38 @@ def add_options(parser: pytest.Parser) -> None:
         "--runbook-artifacts",
         default=DEFAULT_ARTIFACTS,
         metavar="DIR",
-        help=f"screenshots, traces and the HTML report (default {DEFAULT_ARTIFACTS}; never under --output, "
-        "which pytest-playwright wipes)",
+        help=f"screenshots, traces, results and the reports (default {DEFAULT_ARTIFACTS}; never under --output, "
+        "which pytest-playwright wipes); one folder per shard",
     )
     group.addoption(
         "--runbook-report",
         default=None,
         metavar="PATH",
-        help="the session's HTML report (default <artifacts>/report.html; per xdist worker report-gwN.html, "
-        "with report.html linking them)",
+        help="the run's one HTML report (default <artifacts>/report.html), with every xdist worker's "
+        "examples; each process also writes its results to <artifacts>[/gwN]/runbook-results.jsonl "
+        "(shards: `runbook report merge DIR...`)",
+    )
+    group.addoption(
+        "--runbook-junit",
+        default=None,
+        metavar="PATH",
+        help="the runbook JUnit XML, one testcase per example, failures as the YAML step (default "
+        "junit.xml beside the report); pytest's own --junitxml is unchanged",
+    )
+    group.addoption(
+        "--runbook-browser-server",
+        action="append",
+        default=None,
+        metavar="WS_URL",
+        help="run the examples in a Playwright browser server's Chromium (`runbook browser-server` prints "
+        f"its ws:// address); repeatable: xdist workers take turns; default ${SERVERS_ENV} (comma separated)",
+    )
+    group.addoption(
+        "--runbook-cdp-endpoint",
+        default=None,
+        metavar="URL",
+        help="run the examples in a Chromium reached over CDP (http://HOST:9222, ws://...); not with "
+        "--runbook-browser-server",
     )
     group.addoption(
         "--runbook-screenshots",
@@ -127,6 +158,8 @@ class RunbookOptions:
     locale: str | None
     browsers: tuple[str, ...]  # pytest-playwright's --browser
     worker: str | None  # xdist worker id (gw0, ...), None when not under xdist
+    junit: Path = Path(DEFAULT_ARTIFACTS) / "junit.xml"
+    remotes: tuple[RemoteBrowser, ...] = ()  # browser servers, or one CDP endpoint; () launches here
 
     @property
     def target(self) -> str | None:
@@ -136,15 +169,20 @@ class RunbookOptions:
         return "no portal to run against: give --runbook-fake-portal, or --base-url URL for a real portal"
 
     @property
-    def worker_report(self) -> Path:
-        """This process's report: the worker's own under xdist."""
-        if self.worker is None:
-            return self.report
-        return self.report.with_name(f"{self.report.stem}-{self.worker}{self.report.suffix}")
-
-    @property
     def worker_artifacts(self) -> Path:
         return self.artifacts / self.worker if self.worker else self.artifacts
+
+    @property
+    def remote(self) -> RemoteBrowser | None:
+        """This process's remote browser: xdist workers take the servers in turn (gw0 the first, ...)."""
+        if not self.remotes:
+            return None
+        index = int(self.worker[2:]) if self.worker and self.worker[2:].isdigit() else 0
+        return self.remotes[index % len(self.remotes)]
+
+    def describe_browser(self) -> str:
+        remote = self.remote
+        return f"{remote.kind} {remote.describe()}" if remote else "chromium (launched here)"
 
 
 def _option(config: pytest.Config, name: str) -> Any:
@@ -172,6 +210,83 @@ def _dialects(raw: str | None) -> tuple[str, ...]:
     return chosen
 
 
+def _remotes(config: pytest.Config) -> tuple[RemoteBrowser, ...]:
+    """--runbook-browser-server values (else $RUNBOOK_BROWSER_SERVERS) or --runbook-cdp-endpoint."""
+    given = list(_option(config, "runbook_browser_server") or [])
+    source = "--runbook-browser-server"
+    if not given:
+        given = [v.strip() for v in os.environ.get(SERVERS_ENV, "").split(",") if v.strip()]
+        source = SERVERS_ENV
+    cdp = _option(config, "runbook_cdp_endpoint")
+    if given and cdp:
+        raise pytest.UsageError(
+            f"{source} and --runbook-cdp-endpoint: give browser servers or one CDP endpoint, not both"
+        )
+    for endpoint in given:
+        if urlsplit(endpoint).scheme not in ("ws", "wss"):
+            raise pytest.UsageError(
+                f"{source} {endpoint!r}: a Playwright browser server's address is ws://HOST:PORT/PATH "
+                "(the first line `runbook browser-server` prints)"
+            )
+    if cdp and urlsplit(cdp).scheme not in ("http", "https", "ws", "wss"):
+        raise pytest.UsageError(
+            f"--runbook-cdp-endpoint {cdp!r}: a CDP endpoint is http://HOST:PORT (a Chromium started with "
+            "--remote-debugging-port) or its ws:// address"
+        )
+    if cdp:
+        return (RemoteBrowser("cdp", cdp),)
+    return tuple(RemoteBrowser("server", e) for e in given)
+
+
+def _refuse_local_only(config: pytest.Config, remotes: tuple[RemoteBrowser, ...]) -> None:
+    """pytest-playwright's options that only a browser launched here can honour."""
+    if not remotes:
+        return
+    where = "--runbook-cdp-endpoint" if remotes[0].kind == "cdp" else "a browser server"
+    if _option(config, "headed"):
+        raise pytest.UsageError(
+            f"--headed cannot travel to {where}: whether its window shows is decided where the browser "
+            "starts (`runbook browser-server --headed` on a machine with a display)"
+        )
+    channel = _option(config, "browser_channel")
+    if channel:
+        raise pytest.UsageError(
+            f"--browser-channel {channel} picks a browser installed on this machine; {where} runs its own "
+            "(choose it where the server starts: RUNBOOK_CHROMIUM)"
+        )
+
+
+# BrowserType.launch arguments a connection can still honour; the others name a process we do not start.
+_TRAVELLING = {"slow_mo", "timeout"}
+
+
+def remote_launch_args(launch: Mapping[str, Any], remote: RemoteBrowser) -> dict[str, Any]:
+    """The part of pytest-playwright's `browser_type_launch_args` a remote browser can honour
+    (`slow_mo`, `timeout`; `headless: True` is what a server is anyway). Raises RemoteOptionError
+    for anything else (`executable_path`, `args`, `channel`, `headless: False`, ...)."""
+    refused = sorted(k for k, v in launch.items() if k not in _TRAVELLING and not (k == "headless" and v))
+    if refused:
+        shown = ", ".join(f"{k}={launch[k]!r}" for k in refused)
+        raise RemoteOptionError(
+            f"browser_type_launch_args {shown}: launch options of a local browser cannot travel to "
+            f"{remote.kind} {remote.describe()}; set them where the browser starts (runbook browser-server, "
+            "RUNBOOK_CHROMIUM), or drop them from the fixture's override"
+        )
+    return {k: v for k, v in launch.items() if k in _TRAVELLING}
+
+
+def _junit(config: pytest.Config, value: Path | None, report: Path) -> Path:
+    """Ours beside the report; refused where pytest's own --junitxml writes (two writers, one file)."""
+    junit = value or report.with_name("junit.xml")
+    theirs = _option(config, "xmlpath")
+    if theirs and (Path(config.invocation_params.dir) / os.path.expanduser(theirs)).resolve() == junit:
+        raise pytest.UsageError(
+            f"--junitxml {theirs} is where the runbook JUnit goes: give pytest's --junitxml another path, "
+            "or ours another with --runbook-junit PATH"
+        )
+    return junit
+
+
 def read_options(config: pytest.Config) -> RunbookOptions:
     here = Path(config.invocation_params.dir)
 
@@ -187,13 +302,18 @@ def read_options(config: pytest.Config) -> RunbookOptions:
         _option(config, "screenshot") or "off"
     )
     worker_input = getattr(config, "workerinput", None)
+    report = path(_option(config, "runbook_report")) or artifacts / "report.html"
+    remotes = _remotes(config)
+    _refuse_local_only(config, remotes)
     return RunbookOptions(
         fake_portal=fake,
         base_url=None if fake else base_url,
         dialects=_dialects(_option(config, "runbook_dialects")) if fake else (None,),
         selectors=path(_option(config, "runbook_selectors")),
         artifacts=artifacts,
-        report=path(_option(config, "runbook_report")) or artifacts / "report.html",
+        report=report,
+        junit=_junit(config, path(_option(config, "runbook_junit")), report),
+        remotes=remotes,
         screenshots=screenshots or "every_step",
         trace=tracing,
         video=_option(config, "video") or "off",

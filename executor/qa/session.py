@@ -1,7 +1,8 @@
 """Running one example: reset the fake portal, log in, run the plan, read the state before and after.
 
 A `RunbookSession` lives as long as the pytest session (per xdist worker): one portal, one async
-browser (see `browser_thread`), one HTML report fed by the engine's events. Each example gets a
+browser (see `browser_thread`), the engine's events to its listeners (the process's results file,
+from which the run's report is built at the end: `executor.qa.run_report`). Each example gets a
 fresh browser context, logged in by `_shared/login.yaml` (the portal's reset forgets sessions) or
 by a saved storage state, and a folder of its own for screenshots, trace and video.
 """
@@ -15,7 +16,7 @@ import shutil
 import time
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,7 @@ from typing import Any
 from playwright.async_api import BrowserContext
 
 from executor.engine import EngineOptions, JobResult
-from executor.events import Bus, JobStatus, Recorder, RunFinished, RunStarted
-from executor.listeners.html_report import HtmlReportListener
+from executor.events import Bus, JobStatus, Listener, Recorder, RunFinished, RunStarted
 from executor.load.runbook_loader import RunbookLoader
 from executor.model.catalogue import Catalogue
 from executor.model.plan import Plan
@@ -103,7 +103,7 @@ class RunbookSession:
         context_args: Mapping[str, Any],
         base_url: str,
         portal: HookClient | None,
-        title: str = "Runbook examples",
+        listeners: Iterable[Listener] = (),
     ) -> None:
         self.options = options
         self.browser = browser
@@ -113,11 +113,8 @@ class RunbookSession:
         self.headed = not browser.launch.get("headless", True)
         self.run_id = uuid.uuid4().hex[:12]
         self.artifacts = options.worker_artifacts
-        self.report_path = options.worker_report
-        self.report = HtmlReportListener(
-            self.report_path, title + (f" ({options.worker})" if options.worker else "")
-        )
-        self.bus = Bus([self.report])
+        self.report_path = options.report  # written at the end of the run, from every process's results
+        self.bus = Bus(listeners)
         self.jobs: Counter[str] = Counter()
         self.failed_items = 0
         self._started = time.monotonic()
@@ -134,15 +131,14 @@ class RunbookSession:
             )
         )
 
-    def finish(self) -> Path:
-        """Ends the run in the report (written now). Failed *items* decide the run's status: an
-        example that must fail shows a failed job, and that is a pass."""
+    def finish(self) -> None:
+        """Ends the run in the events. Failed *items* decide the run's status: an example that
+        must fail shows a failed job, and that is a pass."""
         status: JobStatus = "failed" if self.failed_items else "passed"
         duration_ms = (time.monotonic() - self._started) * 1000
         self.bus.emit(
             RunFinished(run_id=self.run_id, status=status, duration_ms=duration_ms, jobs=dict(self.jobs))
         )
-        return self.report.write()
 
     # --- one example ---
 

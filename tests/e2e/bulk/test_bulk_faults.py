@@ -70,7 +70,9 @@ def faulted(
     watcher = threading.Thread(target=_expire_mid_run, args=(bulk_portal, run_dir, done, box), daemon=True)
     watcher.start()
     # Traces are kept for failed attempts (the default): they are searched for the card number.
-    args = [a for a in bulk_args(bulk_portal, csv, run_dir, "--workers", "4", "--yes") if a not in ("--trace", "off")]
+    # 5 tries a row: with 3, three 5% faults on one row's Saves (1 run in ~150) failed the row, rightly.
+    extra = ("--workers", "4", "--yes", "--attempts", "5")
+    args = [a for a in bulk_args(bulk_portal, csv, run_dir, *extra) if a not in ("--trace", "off")]
     try:
         result = cli(args)
     finally:

@@ -53,7 +53,10 @@ def test_circuit_breaker_stops_and_resume_finishes(bulk_portal: PortalServer, tm
     assert purchases(state) == {"Eco": 5}  # the resume bought nothing more: the licenses were there
     assert {t: p["available"] for t, p in state["pool"].items()} == {"Eco": 0, "Advanced": 0, "Pro": 0}
     assert journal_rows(run_dir, "SELECT status, COUNT(*) FROM rows GROUP BY status") == [("changed", 5)]
-    assert (run_dir / "report-session1.html").is_file() and (run_dir / "report.html").is_file()
+    # One report for the whole run, both sessions' jobs in it (built from the journal and the log).
+    assert (run_dir / "report.html").is_file() and not (run_dir / "report-session1.html").exists()
+    steps = "".join(p.read_text() for p in (run_dir / "report-data").glob("rows-steps-*.js"))
+    assert "-s1-" in steps and "-s2-" in steps
 
 
 def test_the_failure_rate_breaker_waits_for_enough_rows_then_stops(bulk_portal: PortalServer, tmp_path: Path) -> None:

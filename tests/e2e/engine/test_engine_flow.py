@@ -26,7 +26,6 @@ from engine_builders import (
     when,
 )
 from engine_site import site_catalogue
-from playwright.async_api import Page
 
 from executor.events import JobFinished, OperatorPrompt, StepFinished
 from executor.model.runbook import Runbook, TargetArgs

@@ -17,6 +17,7 @@ from executor.listeners import (
     HtmlReportListener,
     JUnitListener,
     LogFileListener,
+    StreamingJUnitListener,
     render_html,
     render_junit,
 )
@@ -150,3 +151,44 @@ def test_console_listener_ignores_events_it_does_not_know(tmp_path: Path) -> Non
     listener.on_event(RunStarted("r", "http://x", 0, "/tmp"))
     listener.on_event(RunFinished("r", "passed", 1.0, {}))
     assert out.getvalue() == ""
+
+
+def _cases(xml: str) -> tuple[dict[str, str | None], list[str]]:
+    suite = ET.fromstring(xml).find("testsuite")
+    assert suite is not None
+    counts = {k: suite.get(k) for k in ("name", "tests", "failures", "errors", "skipped", "time")}
+    return counts, [ET.tostring(c, encoding="unicode").strip() for c in suite.findall("testcase")]
+
+
+def test_streaming_junit_equals_the_whole_run_rendering_and_keeps_no_finished_job(tmp_path: Path) -> None:
+    """A bulk run's JUnit file is written job by job (thousands of jobs, flat memory): the same
+    suite as rendering the whole run at once, and nothing of a finished job stays in memory."""
+    path = tmp_path / "junit.xml"
+    listener = StreamingJUnitListener(path, suite_name="downgrade_license")
+    events = _engine_side(tmp_path)
+    for event in events:
+        listener.on_event(event)
+        assert all(job.finished is None for job in listener.open.values())
+    assert listener.open == {}
+    assert _cases(path.read_text()) == _cases(render_junit(events, "downgrade_license"))
+    assert SECRET not in path.read_text()
+
+
+def test_streaming_junit_holds_every_session_and_a_job_cut_short(tmp_path: Path) -> None:
+    """A resumed run appends to the same parts: one XML over both sessions; a job still running at
+    write() (Ctrl-C) is a failure, not a silent omission."""
+    path = tmp_path / "junit.xml"
+    events = [e for e in _engine_side(tmp_path) if not isinstance(e, RunFinished)]
+    first = StreamingJUnitListener(path)
+    for event in events:
+        first.on_event(event)
+    first.write()
+    second = StreamingJUnitListener(path)
+    cut = [e for e in events if type(e).__name__ in ("JobStarted", "StepFinished") and e.job_id == "downgrade"]  # type: ignore[attr-defined]
+    for event in cut:
+        second.on_event(event)
+    second.write()
+    counts, cases = _cases(path.read_text())
+    assert (counts["tests"], counts["failures"]) == ("3", "2")
+    assert sum('name="downgrade"' in c for c in cases) == 2
+    assert "the job did not finish" in cases[-1]
