@@ -4,6 +4,7 @@ executor's aggregated path, with 1, 2 and 4 workers.
     .venv/bin/python bench/bulk.py                      # 100 users, workers 1 2 4
     .venv/bin/python bench/bulk.py --users 40 --workers 1 4
     .venv/bin/python bench/bulk.py --scale 100 1000 --workers 2          # memory and speed as runs grow
+    .venv/bin/python bench/bulk.py --scale 30 300 --account 300 --workers 2  # ... on one account size
     .venv/bin/python bench/bulk.py --scale 100 --workers 1 2 3 4 --trace-modes retain-on-failure  # contexts per core
     .venv/bin/python bench/bulk.py --remote --users 20 --workers 2       # browser server vs local launch
 
@@ -251,7 +252,8 @@ class PeakMemory:
             split: dict[str, float] = {}
             for pid in _tree(self.root):
                 if pid not in self.exclude:
-                    kind = _kind(pid, self.root)
+                    # Kept from the first sight: an ending process's cmdline reads empty.
+                    kind = self.cpu[pid][0] if pid in self.cpu else _kind(pid, self.root)
                     split[kind] = split.get(kind, 0.0) + _pss_mb([pid])
                     cpu = _cpu_s(pid)
                     if cpu is not None:
@@ -261,7 +263,7 @@ class PeakMemory:
                 self.first = split
             if total > self.peak:
                 self.peak, self.at_peak = total, split
-            self._stop.wait(0.2)
+            self._stop.wait(1.0)  # as the issue measured; reading smaps of Chromium costs CPU
 
     def __enter__(self) -> PeakMemory:
         self._thread.start()
@@ -277,7 +279,7 @@ class PeakMemory:
         return ", ".join(f"{k} {self.at_peak[k]:.0f}" for k in self.ORDER if self.at_peak.get(k))
 
     def cpu_split(self, **more: float) -> str:
-        """CPU seconds by kind over the run (a process that ended loses its last 0.2 s)."""
+        """CPU seconds by kind over the run (a process that ended loses its last second)."""
         by: dict[str, float] = dict(more)
         for kind, seconds in self.cpu.values():
             by[kind] = by.get(kind, 0.0) + seconds
@@ -304,8 +306,9 @@ class Result:
         return self.users / self.seconds * 60
 
 
-def targets(n: int) -> list[tuple[str, str]]:
-    width = max(2, len(str(n)))
+def targets(n: int, account: int | None = None) -> list[tuple[str, str]]:
+    """The first n users of an account of `account` users (their e-mails are as wide as its count)."""
+    width = max(2, len(str(account or n)))
     return [(f"user{i:0{width}d}@acme.example", "Advanced" if i % 3 == 0 else "Eco") for i in range(1, n + 1)]
 
 
@@ -373,11 +376,12 @@ async def per_user(
 
 def aggregated(
     portal: PortalProcess, rows: list[tuple[str, str]], workers: int, tmp: Path, *, trace: str = "off",
-    extra: tuple[str, ...] = (),
+    extra: tuple[str, ...] = (), account: int | None = None,
 ) -> Result:
-    """`runbook run downgrade_license --input CSV --workers N --yes` on `portal`. `seconds` is the
-    jobs' span (first job after the login to the last), `wall` the whole command."""
-    portal.reset(f"bulk:{len(rows)}")
+    """`runbook run downgrade_license --input CSV --workers N --yes` on `portal`, whose account holds
+    `account` users (default: as many as rows). `seconds` is the jobs' span (first job after the
+    login to the last), `wall` the whole command."""
+    portal.reset(f"bulk:{max(account or 0, len(rows))}")
     name = f"agg-{workers}-{len(rows)}-{trace}"
     csv = tmp / f"{name}.csv"
     csv.write_text("email,target_tier\n" + "".join(f"{e},{t}\n" for e, t in rows), encoding="utf-8")
@@ -455,7 +459,9 @@ def _line(r: Result) -> str:
     )
 
 
-def scale(sizes: list[int], worker_counts: list[int], traces: list[str], extra: tuple[str, ...]) -> None:
+def scale(
+    sizes: list[int], worker_counts: list[int], traces: list[str], extra: tuple[str, ...], account: int | None = None
+) -> None:
     """Point 4 of issue 11: wall, users/min and peak memory of aggregate runs as they grow, and
     where the CPU time went; with several worker counts, how many contexts this machine holds."""
     print(f"{'rows':>5} {'workers':>7} {'trace':>18} {'wall s':>8} {'users/min':>9} {'jobs s':>8} {'peak MB':>8}  "
@@ -467,7 +473,8 @@ def scale(sizes: list[int], worker_counts: list[int], traces: list[str], extra: 
             for rows in sizes:
                 for workers in worker_counts:
                     for trace in traces:
-                        r = aggregated(portal, targets(rows), workers, Path(tmp_name), trace=trace, extra=extra)
+                        r = aggregated(portal, targets(rows, max(account or 0, rows)), workers, Path(tmp_name),
+                                       trace=trace, extra=extra, account=account)  # fmt: skip
                         results[(rows, workers, trace)] = r
                         print(f"{rows:>5} {workers:>7} {trace:>18} {r.wall:8.0f} {rows / r.wall * 60:9.1f} "
                               f"{r.seconds:8.0f} {r.peak_mb:8.0f}  {r.split} | {r.cpu}", flush=True)
@@ -529,13 +536,16 @@ def main() -> None:
     parser.add_argument("--scale", type=int, nargs="+", metavar="ROWS",
                         help="aggregate runs of these sizes instead (wall, users/min, peak memory and its split)")
     parser.add_argument("--trace-modes", nargs="+", default=["retain-on-failure", "off"], help="with --scale")
+    parser.add_argument("--account", type=int, metavar="USERS",
+                        help="with --scale: every run on an account of this many users (the users page lists them "
+                        "all, so its cost per row grows with the account: this keeps it the same for every size)")
     parser.add_argument("--run-args", default="", help="with --scale: more `runbook run` options, e.g. '--recycle-every 0'")
     parser.add_argument("--remote", action="store_true", help="per user: a browser server here vs a local launch")
     parser.add_argument("--rounds", type=int, default=3, help="with --remote")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if args.scale:
-        scale(args.scale, args.workers, args.trace_modes, tuple(args.run_args.split()))
+        scale(args.scale, args.workers, args.trace_modes, tuple(args.run_args.split()), args.account)
         return
     if args.remote:
         asyncio.run(remote(args.users, args.workers[0], args.rounds))

@@ -428,7 +428,10 @@ def _start_journal(
 def _conclude(journal: Journal, rundir: BulkRunDir, gate: Gate, run: BulkRun) -> int:
     s = summarize(journal)
     print("\n".join(status_lines(journal, events=0)))
-    print(f"retries: {run.retries}; outcomes verified on the portal this session: {run.verifications}")
+    print(
+        f"retries: {run.retries}; outcomes verified on the portal this session: {run.verifications}; "
+        f"browser contexts recycled: {run.pool.recycled}"
+    )
     print(f"results: {rundir.results}")
     print(f"report: {rundir.report}")
     waste = aggregate.freed_not_removed(journal.ops())

@@ -215,17 +215,20 @@ class WorkerPool:
 
     async def refresh(self, worker: Worker) -> None:
         """A fresh context for the worker, from its current session (cookies and storage)."""
-        state = dict(await worker.context.storage_state())
-        fresh = await worker.browser.new_context(**self._context_args(state)) if worker.browser else None
-        if fresh is None:
+        if worker.browser is None:
             return
-        old, worker.context, worker.jobs_since_fresh = worker.context, fresh, 0
+        state = dict(await worker.context.storage_state())
+        old = worker.context
         self.memory.forget(old)
-        self.recycled += 1
+        # Closed before the new one opens: two renderers per worker, even for a moment, would be
+        # the run's memory peak.
         try:
             await old.close()
         except Exception:  # noqa: BLE001 - the old context's browser may be going away
             pass
+        worker.context = await worker.browser.new_context(**self._context_args(state))
+        worker.jobs_since_fresh = 0
+        self.recycled += 1
 
     async def _refresh_if_due(self, worker: Worker) -> None:
         """At a row boundary: a fresh context after `recycle_every` jobs, or once the page's heap

@@ -7,6 +7,8 @@ expired session sent to Connexion.aspx), whose card number must appear in no art
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import time
 import zipfile
@@ -71,7 +73,8 @@ def faulted(
     watcher.start()
     # Traces are kept for failed attempts (the default): they are searched for the card number.
     # 5 tries a row: with 3, three 5% faults on one row's Saves (1 run in ~150) failed the row, rightly.
-    extra = ("--workers", "4", "--yes", "--attempts", "5")
+    # Contexts recycled every 7 jobs: at row boundaries, through the faults and the session expiry.
+    extra = ("--workers", "4", "--yes", "--attempts", "5", "--recycle-every", "7")
     args = [a for a in bulk_args(bulk_portal, csv, run_dir, *extra) if a not in ("--trace", "off")]
     try:
         result = cli(args)
@@ -126,6 +129,22 @@ def test_faults_were_met_retried_and_verified(faulted: FaultedRun, capsys: pytes
     with capsys.disabled():
         print(f"\n[bulk faults {faulted.dialect}] rows 50, faults served {faulted.injected}, sessions expired at row {faulted.expired_at_row}; ops {ops}; verified {verified}")
         print(f"[bulk faults {faulted.dialect}] " + next(line for line in text.splitlines() if line.startswith("retries:")))
+
+
+def test_traces_are_kept_per_failed_job_and_contexts_were_recycled(faulted: FaultedRun) -> None:
+    """Issue 11: the trace is a chunk per job, kept only for a failed one (retain-on-failure), and
+    every worker's context was opened afresh at least once, with every row still right (above)."""
+    failed = set()
+    with (faulted.run_dir / "run.log.jsonl").open(encoding="utf-8") as log:
+        for line in log:
+            event = json.loads(line)
+            if event.get("event") == "JobFinished" and event["status"] == "failed":
+                failed.add(Path(event["artifacts_dir"]).resolve())
+    traces = {t.parent.resolve() for t in faulted.run_dir.rglob("trace.zip")}
+    assert failed, "no job failed: the faults proved nothing"
+    assert traces == failed
+    recycled = re.search(r"browser contexts recycled: (\d+)", faulted.result.text)
+    assert recycled and int(recycled[1]) >= 4, faulted.result.text[-1500:]
 
 
 def test_results_ledger_and_report(faulted: FaultedRun) -> None:
