@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -62,4 +63,7 @@ def test_run_plans_works_from_inside_a_running_event_loop(site, tmp_path: Path) 
         )
         return results[0].status
 
-    assert asyncio.run(caller()) == "passed"
+    # A thread of its own: a sync Playwright used earlier in this session (pytest-playwright's
+    # fixtures) can leave its loop marked as running in the main thread, and asyncio.run refuses that.
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(asyncio.run, caller()).result(timeout=120) == "passed"
