@@ -11,7 +11,7 @@ import re
 import time
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import quoteattr
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -218,7 +218,7 @@ class StreamingJUnitListener:
 
     def _append(self, job: JobData) -> None:
         suite = ET.Element("testsuite")
-        failed, duration = _testcase(suite, job)
+        failed, _ = _testcase(suite, job)
         case = suite[0]
         case.set("failed", "1" if failed else "0")  # counted by write(); removed there
         ET.indent(case, level=2)
@@ -226,23 +226,24 @@ class StreamingJUnitListener:
         with self.parts.open("a", encoding="utf-8") as out:
             out.write("    " + ET.tostring(case, encoding="unicode").rstrip() + "\n")
 
+    def _part_lines(self) -> Iterator[str]:
+        if self.parts.exists():
+            with self.parts.open(encoding="utf-8") as lines:
+                yield from lines
+
     def write(self) -> Path:
         for job in list(self.open.values()):
             self._append(job)  # a job cut short (Ctrl-C, a stop): shown as not finished
         self.open.clear()
+        # Two passes over the parts file, none held: the suite's counts go before its testcases.
         tests = failures = 0
         total = 0.0
-        cases: list[str] = []
-        if self.parts.exists():
-            with self.parts.open(encoding="utf-8") as lines:
-                for line in lines:
-                    if line.startswith("    <testcase "):
-                        tests += 1
-                        failures += ' failed="1"' in line
-                        found = re.search(r' time="([0-9.]+)"', line)
-                        total += float(found.group(1)) if found else 0.0
-                        line = line.replace(' failed="1"', "").replace(' failed="0"', "")
-                    cases.append(line)
+        for line in self._part_lines():
+            if line.startswith("    <testcase "):
+                tests += 1
+                failures += ' failed="1"' in line
+                found = re.search(r' time="([0-9.]+)"', line)
+                total += float(found.group(1)) if found else 0.0
         head = (
             f'<?xml version="1.0" encoding="utf-8"?>\n<testsuites>\n  <testsuite name={quoteattr(_clean(self.suite_name))} '
             f'tests="{tests}" failures="{failures}" errors="0" skipped="0" time="{total:.3f}" '
@@ -251,7 +252,10 @@ class StreamingJUnitListener:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("w", encoding="utf-8") as out:
             out.write(head)
-            out.writelines(cases)
+            for line in self._part_lines():
+                if line.startswith("    <testcase "):
+                    line = line.replace(' failed="1"', "").replace(' failed="0"', "")
+                out.write(line)
             out.write("  </testsuite>\n</testsuites>\n")
         return self.path
 
